@@ -1,0 +1,144 @@
+/**
+ * Errors of `@weir/core`.
+ *
+ * Every error weir raises is a {@link WeirError} with a stable `code` (`WEIR_<PKG>_<NAME>`) and
+ * structured fields (timeouts in ms, limits, port names). `instanceof` works across two installed
+ * copies of a weir package: it compares the class lineage recorded on the instance, not the
+ * constructor identity. Tests should assert `code` and fields, never message wording.
+ */
+
+const LINEAGE = Symbol.for('weir.error.lineage')
+
+function lineageOf(ctor: abstract new (...args: any[]) => unknown): string[] {
+  const names: string[] = []
+  for (let c: any = ctor; c && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) names.push(c.name)
+  return names
+}
+
+/** The base of every error weir raises. */
+export class WeirError extends Error {
+  /** A stable machine-readable code, e.g. `WEIR_CORE_IDLE_TIMEOUT`. */
+  readonly code: string
+  declare readonly [LINEAGE]: readonly string[]
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+    Object.defineProperty(this, LINEAGE, { value: lineageOf(new.target), enumerable: false })
+  }
+
+  static override [Symbol.hasInstance](this: abstract new (...args: any[]) => unknown, x: unknown): boolean {
+    if (typeof x !== 'object' || x === null) return false
+    const lineage = (x as { [LINEAGE]?: readonly string[] })[LINEAGE]
+    if (lineage === undefined) return Function.prototype[Symbol.hasInstance].call(this, x)
+    return lineage.includes(this.name)
+  }
+}
+
+/** A stage was used against the port protocol (push without pull, pull twice, grab of an empty port…). */
+export class StageProtocolError extends WeirError {
+  constructor(readonly port: string, readonly operation: string, readonly state: string) {
+    super('WEIR_CORE_PROTOCOL', `Cannot ${operation} port (${port}): ${state}`)
+  }
+}
+
+/** The stream was torn down (materializer shut down, island stopped) before a materialized value settled. */
+export class AbruptTerminationError extends WeirError {
+  constructor(readonly stage: string) {
+    super('WEIR_CORE_ABRUPT_TERMINATION', `Stage ${stage} stopped before its materialized value was settled`)
+  }
+}
+
+/** The family of timeouts raised by the timer operators. */
+export class StreamTimeoutError extends WeirError {
+  constructor(code: string, message: string, readonly timeoutMs: number) {
+    super(code, message)
+  }
+}
+
+/** No element passed through the stream within `timeoutMs`. */
+export class IdleTimeoutError extends StreamTimeoutError {
+  constructor(timeoutMs: number) {
+    super('WEIR_CORE_IDLE_TIMEOUT', `No elements passed in the last ${timeoutMs} ms`, timeoutMs)
+  }
+}
+
+/** The first element did not arrive within `timeoutMs`. */
+export class InitialTimeoutError extends StreamTimeoutError {
+  constructor(timeoutMs: number) {
+    super('WEIR_CORE_INITIAL_TIMEOUT', `The first element has not yet passed through in ${timeoutMs} ms`, timeoutMs)
+  }
+}
+
+/** The stream did not complete within `timeoutMs`. */
+export class CompletionTimeoutError extends StreamTimeoutError {
+  constructor(timeoutMs: number) {
+    super('WEIR_CORE_COMPLETION_TIMEOUT', `The stream has not been completed in ${timeoutMs} ms`, timeoutMs)
+  }
+}
+
+/** An element was not consumed (downstream did not pull) within `timeoutMs`. */
+export class BackpressureTimeoutError extends StreamTimeoutError {
+  constructor(timeoutMs: number) {
+    super('WEIR_CORE_BACKPRESSURE_TIMEOUT', `No demand signalled in the last ${timeoutMs} ms`, timeoutMs)
+  }
+}
+
+/** A buffer with the `fail` overflow strategy overflowed. */
+export class BufferOverflowError extends WeirError {
+  constructor(readonly limit: number) {
+    super('WEIR_CORE_BUFFER_OVERFLOW', `Buffer overflow (max capacity was: ${limit} elements)`)
+  }
+}
+
+/** A `Sink.head`, `Sink.last` or `Sink.reduce` saw no element. */
+export class EmptyStreamError extends WeirError {
+  constructor(readonly operator: string) {
+    super('WEIR_CORE_EMPTY_STREAM', `${operator} received no element`)
+  }
+}
+
+/** A sub-stream port (`SubSourceOutlet.source`, `SubSinkInlet.sink`) was materialized more than once or too late. */
+export class SubstreamMaterializationError extends WeirError {
+  constructor(readonly port: string, reason: string) {
+    super('WEIR_CORE_SUBSTREAM', `Sub-stream ${port}: ${reason}`)
+  }
+}
+
+/** A stream was stopped by a kill switch's `abort`, or a materializer shut down. */
+export class StreamDetachedError extends WeirError {
+  constructor(message = 'Stream was detached (materializer shut down)') {
+    super('WEIR_CORE_DETACHED', message)
+  }
+}
+
+/** An argument or setting is out of range; names the setting and the value. */
+export class InvalidArgumentError extends WeirError {
+  constructor(readonly argument: string, readonly value: unknown, expected: string) {
+    super('WEIR_CORE_INVALID_ARGUMENT', `${argument} must be ${expected}, got ${String(value)}`)
+  }
+}
+
+/**
+ * A cancellation that is not a failure: downstream simply needs no more elements.
+ * Cancelling with such a cause completes upstream stages normally (their materialized
+ * completion values succeed); any other cause is treated as a failure.
+ * Subclass it to say *why* (e.g. the HTTP layer's "client went away").
+ */
+export class NonFailureCancellation {
+  constructor(readonly reason: string) {}
+  toString(): string {
+    return `NonFailureCancellation(${this.reason})`
+  }
+}
+
+/** The usual cause: downstream needs no more elements (e.g. `take` is satisfied). */
+export const NoMoreElementsNeeded: NonFailureCancellation = new NonFailureCancellation('no-more-elements-needed')
+/** The cause used when a stage completes and cancels its remaining inputs. */
+export const StageWasCompleted: NonFailureCancellation = new NonFailureCancellation('stage-was-completed')
+
+/** True when a cancellation cause is not a failure. */
+export function isNonFailureCancellation(cause: unknown): cause is NonFailureCancellation {
+  return cause instanceof NonFailureCancellation
+}

@@ -1,0 +1,23 @@
+/**
+ * @weir/core — the stream engine: blueprints (Source, Flow, Sink, BidiFlow, RunnableGraph),
+ * materialized values, the GraphStage API, the materializer and its scheduler.
+ */
+export { Source } from './Source.js'
+export { Flow } from './Flow.js'
+export { Sink } from './Sink.js'
+export { BidiFlow } from './BidiFlow.js'
+export { RunnableGraph } from './RunnableGraph.js'
+export { Keep } from './Keep.js'
+export type { Kinds, Kind, Repr } from './FlowOps.js'
+export { FlowOps } from './FlowOps.js'
+export * from './errors.js'
+export { toMillis, type Duration } from './duration.js'
+export { Attributes, Supervision, type Decider, type Directive, type AttributeValues } from './stage/Attributes.js'
+export { GraphStage, GraphStageWithMaterializedValue, NotUsed, type AnyStage } from './stage/GraphStage.js'
+export { GraphStageLogic, AsyncCallback, type InHandler, type OutHandler } from './stage/GraphStageLogic.js'
+export { Inlet, Outlet, Shape, SourceShape, FlowShape, SinkShape, BidiShape, FanInShape, FanOutShape } from './stage/ports.js'
+export { LinearStage, SourceStage } from './stage/linear.js'
+export { Materializer, defaultMaterializer, consoleLogger, type Logger, type MaterializerSettings } from './internal/materializer.js'
+export type { Scheduler, Cancellable } from './internal/scheduler.js'
+// @@section exports-helpers (one line per added export; keep sorted within your own block)
+// @@end exports-helpers

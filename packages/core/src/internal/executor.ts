@@ -1,0 +1,101 @@
+/**
+ * The executor runs islands (interpreters) that have work, round robin, in bounded slices.
+ *
+ * A run starts in a microtask when work arrives (low latency, no timer), and every island runs at
+ * most `sliceEvents` events before the next island gets its turn. Across one macrotask the
+ * executor runs at most `turnEvents` events; past that it waits for `setImmediate`, so a busy
+ * stream never starves I/O or timers — not even one fed by already-resolved promises.
+ */
+import type { GraphInterpreter } from './interpreter.js'
+
+export interface ExecutorLimits {
+  /** Events one island runs before the next island's turn. */
+  readonly sliceEvents: number
+  /** Events run between two yields to the event loop. */
+  readonly turnEvents: number
+}
+
+export class Executor {
+  #ready: GraphInterpreter[] = []
+  #readyHead = 0
+  #running = false
+  #microPending = false
+  #markerPending = false
+  #used = 0
+  #idleWaiters: (() => void)[] = []
+
+  constructor(readonly limits: ExecutorLimits) {}
+
+  schedule(it: GraphInterpreter): void {
+    if (it.scheduled) return
+    it.scheduled = true
+    this.#ready.push(it)
+    if (this.#running || this.#microPending) return
+    if (this.#used < this.limits.turnEvents) {
+      this.#microPending = true
+      queueMicrotask(this.#runMicro)
+    } else this.#ensureMarker()
+  }
+
+  /** True when no island has pending work. */
+  get isIdle(): boolean {
+    return !this.#running && this.#readyHead === this.#ready.length
+  }
+
+  /** Resolves once no island has pending work (it may get new work later). */
+  whenIdle(): Promise<void> {
+    if (this.isIdle) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  #runMicro = (): void => {
+    this.#microPending = false
+    this.#run()
+  }
+
+  #ensureMarker(): void {
+    if (this.#markerPending) return
+    this.#markerPending = true
+    setImmediate(this.#onMarker)
+  }
+
+  #onMarker = (): void => {
+    this.#markerPending = false
+    this.#used = 0
+    if (!this.#running && this.#readyHead < this.#ready.length) this.#run()
+  }
+
+  #run(): void {
+    if (this.#running) return
+    this.#ensureMarker()
+    this.#running = true
+    const { sliceEvents, turnEvents } = this.limits
+    try {
+      while (this.#readyHead < this.#ready.length && this.#used < turnEvents) {
+        const it = this.#ready[this.#readyHead]!
+        this.#ready[this.#readyHead++] = undefined as never
+        it.scheduled = false
+        this.#used += it.execute(sliceEvents) + 1
+        if (!it.finished && it.hasPendingWork()) {
+          it.scheduled = true
+          this.#ready.push(it)
+        }
+      }
+    } finally {
+      this.#running = false
+      if (this.#readyHead === this.#ready.length) {
+        this.#ready.length = 0
+        this.#readyHead = 0
+      } else if (this.#readyHead > 1024) {
+        this.#ready = this.#ready.slice(this.#readyHead)
+        this.#readyHead = 0
+      }
+    }
+    if (this.#readyHead < this.#ready.length) return // the marker resumes after I/O
+    const waiters = this.#idleWaiters
+    if (waiters.length > 0) {
+      this.#idleWaiters = []
+      for (const w of waiters) w()
+    }
+  }
+}

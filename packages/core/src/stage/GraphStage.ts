@@ -1,0 +1,61 @@
+/**
+ * GraphStage: the immutable blueprint half of a stage. It names its ports in a shape and, each
+ * time it is materialized, creates a fresh {@link GraphStageLogic} holding all mutable state, so
+ * one stage can be materialized any number of times.
+ *
+ * @example A user-written stage that passes on every n-th element
+ * ```ts
+ * class EveryNth<T> extends GraphStage<FlowShape<T, T>> {
+ *   readonly shape = new FlowShape(new Inlet<T>('EveryNth.in'), new Outlet<T>('EveryNth.out'))
+ *   constructor(readonly n: number) { super() }
+ *   createLogic() {
+ *     const { in: inlet, out } = this.shape
+ *     const n = this.n
+ *     return new (class extends GraphStageLogic {
+ *       #seen = 0
+ *       constructor(shape: FlowShape<T, T>) {
+ *         super(shape)
+ *         this.setHandlers(inlet, out, this)
+ *       }
+ *       onPush() {
+ *         const x = this.grab(inlet)
+ *         if (++this.#seen % n === 0) this.push(out, x)
+ *         else this.pull(inlet)
+ *       }
+ *       onPull() { this.pull(inlet) }
+ *     })(this.shape)
+ *   }
+ * }
+ * await Source.range(1, 10).via(Flow.fromGraph(new EveryNth(3))).runWith(Sink.seq()) // [3, 6, 9]
+ * ```
+ */
+import type { Materializer } from '../internal/materializer.js'
+import { Attributes } from './Attributes.js'
+import type { GraphStageLogic } from './GraphStageLogic.js'
+import type { Shape } from './ports.js'
+
+/** The materialized value of stages that have none worth returning. */
+export type NotUsed = undefined
+export const NotUsed: NotUsed = undefined
+
+export abstract class GraphStageWithMaterializedValue<S extends Shape, M> {
+  abstract readonly shape: S
+  /** Attributes of the stage itself (e.g. its name); enclosing attributes apply where these are silent. */
+  get initialAttributes(): Attributes {
+    return Attributes.none
+  }
+  abstract createLogicAndMaterializedValue(attributes: Attributes, materializer: Materializer): readonly [GraphStageLogic, M]
+  toString(): string {
+    return this.initialAttributes.name ?? this.constructor.name
+  }
+}
+
+export abstract class GraphStage<S extends Shape> extends GraphStageWithMaterializedValue<S, NotUsed> {
+  abstract createLogic(attributes: Attributes, materializer: Materializer): GraphStageLogic
+  createLogicAndMaterializedValue(attributes: Attributes, materializer: Materializer): readonly [GraphStageLogic, NotUsed] {
+    return [this.createLogic(attributes, materializer), undefined]
+  }
+}
+
+/** Any stage, whatever its shape and materialized value. */
+export type AnyStage = GraphStageWithMaterializedValue<Shape, any>

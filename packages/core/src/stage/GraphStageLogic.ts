@@ -1,0 +1,508 @@
+/**
+ * GraphStageLogic: the mutable, per-materialization half of a stage.
+ *
+ * A logic registers one handler per port. The interpreter calls `onPush` when an element
+ * arrived on an inlet that was pulled, `onPull` when downstream asks an outlet for an element,
+ * and the completion handlers when a neighbour stops. Handlers react with `push`/`pull`/`grab`,
+ * `complete`/`fail`/`cancel`, or stop the whole stage. The defaults are the common case: an
+ * upstream finish completes the stage, an upstream failure fails it, a downstream cancellation
+ * cancels it with the same cause.
+ *
+ * Protocol: push only after the outlet was pulled, pull only once until an element arrived,
+ * grab only an available element. Misuse throws a {@link StageProtocolError} naming the port,
+ * which fails the stage. `postStop` is the one teardown that always runs: timers are cancelled
+ * before it, so release sockets and settle materialized promises there.
+ */
+import { StageProtocolError, StageWasCompleted, StreamDetachedError, NoMoreElementsNeeded } from '../errors.js'
+import {
+  Cancelled,
+  DirectFlip,
+  EMPTY,
+  MAX_DIRECT_DEPTH,
+  Failed,
+  InClosed,
+  InFailed,
+  InReady,
+  OutClosed,
+  OutReady,
+  PullStartFlip,
+  Pulling,
+  PushStartFlip,
+  Pushing,
+  type Connection,
+  type GraphInterpreter,
+} from '../internal/interpreter.js'
+import type { Cancellable } from '../internal/scheduler.js'
+import type { Logger, Materializer } from '../internal/materializer.js'
+import { Inlet, type Outlet, type Shape } from './ports.js'
+
+export interface InHandler {
+  /** An element is available on the inlet: `grab` it. */
+  onPush(): void
+  /** Upstream completed; default: complete the stage. */
+  onUpstreamFinish?(): void
+  /** Upstream failed; default: fail the stage with the same error. */
+  onUpstreamFailure?(error: unknown): void
+}
+
+export interface OutHandler {
+  /** Downstream asks for an element: `push` one now or later. */
+  onPull(): void
+  /** Downstream cancelled; default: cancel the stage with the same cause. */
+  onDownstreamFinish?(cause: unknown): void
+}
+
+interface Timer {
+  readonly key: unknown
+  readonly interval: number
+  readonly fixedRate: boolean
+  deadline: number
+  task: Cancellable | undefined
+}
+
+class FollowUp {
+  constructor(readonly run: () => void) {}
+}
+
+/** Replaces an outlet's handler while queued elements wait for demand (see `emit`). */
+class Emitting implements OutHandler {
+  readonly items: unknown[] = []
+  #head = 0
+  constructor(
+    readonly logic: GraphStageLogic,
+    readonly out: Outlet<any>,
+    readonly previous: OutHandler,
+  ) {}
+  add(item: unknown): void {
+    this.items.push(item)
+  }
+  onPull(): void {
+    const items = this.items
+    this.logic.push(this.out, items[this.#head++])
+    // follow-ups queued behind this element run now; the last item restores the handler first
+    let restored = false
+    while (this.#head < items.length && items[this.#head] instanceof FollowUp) {
+      const f = items[this.#head++] as FollowUp
+      if (this.#head === items.length) {
+        this.logic.setHandler(this.out, this.previous)
+        restored = true
+      }
+      f.run()
+    }
+    if (!restored && this.#head === items.length) this.logic.setHandler(this.out, this.previous)
+  }
+  onDownstreamFinish(cause: unknown): void {
+    this.logic.setHandler(this.out, this.previous)
+    if (this.previous.onDownstreamFinish) this.previous.onDownstreamFinish(cause)
+    else this.logic.cancelStage(cause)
+  }
+}
+
+/** A handle through which code outside the stream (I/O callbacks, other streams) talks to a running stage. */
+export class AsyncCallback<T> {
+  readonly #logic: GraphStageLogic
+  readonly #handler: (value: T) => void
+  constructor(logic: GraphStageLogic, handler: (value: T) => void) {
+    this.#logic = logic
+    this.#handler = handler
+  }
+  /** Deliver `value` to the stage; false when the stage has already stopped (the value is dropped). */
+  invoke(value: T): boolean {
+    return this.#logic._invokeExternal(this.#handler, value)
+  }
+  /** Like `invoke`, resolving once the handler ran, rejecting with `StreamDetachedError` if the stage stopped first. */
+  invokeWithFeedback(value: T): Promise<void> {
+    return this.#logic._invokeWithFeedback(this.#handler, value)
+  }
+}
+
+export abstract class GraphStageLogic {
+  /** @internal */ _interpreter: GraphInterpreter | undefined = undefined
+  /** @internal */ _stageId = -1
+  /** @internal */ _name = ''
+  /** @internal */ readonly _inConns: Connection[]
+  /** @internal */ readonly _outConns: Connection[]
+  /** @internal */ readonly _inHandlers: InHandler[]
+  /** @internal */ readonly _outHandlers: OutHandler[]
+  /** @internal */ _portsOpen = 0
+  /** @internal */ _keepGoing = false
+  /** @internal */ _finalized = false
+  /** @internal false while one of this stage's handlers runs (direct delivery must not re-enter it). */
+  _idle = true
+  #timers: Map<unknown, Timer> | undefined
+  #early: [(arg: any) => void, unknown][] | undefined
+  #feedback: Set<(e: unknown) => void> | undefined
+
+  constructor(readonly shape: Shape) {
+    this._inConns = new Array(shape.inlets.length)
+    this._outConns = new Array(shape.outlets.length)
+    this._inHandlers = new Array(shape.inlets.length)
+    this._outHandlers = new Array(shape.outlets.length)
+  }
+
+  /** Called once before any handler, in the stream's own turn. */
+  preStart(): void {}
+  /** Called once after the stage stopped, whatever the reason. Timers are already cancelled. */
+  postStop(): void {}
+  /** Called when a timer scheduled with this key fires (stale ticks of cancelled timers are dropped). */
+  protected onTimer(_key: unknown): void {}
+
+  get materializer(): Materializer {
+    return this.#it().materializer
+  }
+  /** The materializer's logger. */
+  protected get log(): Logger {
+    return this.#it().materializer.logger
+  }
+  /** The scheduler's clock, in ms. */
+  protected now(): number {
+    return this.#it().materializer.scheduler.now()
+  }
+
+  #it(): GraphInterpreter {
+    const it = this._interpreter
+    if (it === undefined) throw new Error(`${this.toString()} is not materialized yet`)
+    return it
+  }
+
+  // ---- handlers ----
+
+  setHandler(port: Inlet<any>, handler: InHandler): void
+  setHandler(port: Outlet<any>, handler: OutHandler): void
+  setHandler(port: Inlet<any> | Outlet<any>, handler: InHandler | OutHandler): void {
+    if (port instanceof Inlet) {
+      this._inHandlers[port._index] = handler as InHandler
+      const c = this._inConns[port._index]
+      if (c !== undefined) c.inHandler = handler as InHandler
+    } else {
+      this._outHandlers[port._index] = handler as OutHandler
+      const c = this._outConns[port._index]
+      if (c !== undefined) c.outHandler = handler as OutHandler
+    }
+  }
+
+  /** Use one object as the handler of an inlet and an outlet (often the logic itself). */
+  setHandlers(inlet: Inlet<any>, outlet: Outlet<any>, handler: InHandler & OutHandler): void {
+    this.setHandler(inlet, handler)
+    this.setHandler(outlet, handler)
+  }
+
+  getHandler(port: Outlet<any>): OutHandler {
+    return this._outHandlers[port._index]!
+  }
+
+  // ---- port operations (hot path first, messages built only on the slow path) ----
+
+  push<T>(out: Outlet<T>, elem: T): void {
+    const c = this._outConns[out._index]!
+    const s = c.state
+    if ((s & (OutReady | OutClosed | InClosed)) === OutReady) {
+      c.slot = elem
+      const t = c.inOwner
+      const it = this._interpreter!
+      if (t._idle && it.depth < MAX_DIRECT_DEPTH) {
+        c.state = s ^ DirectFlip
+        it.directPush(c, t)
+      } else {
+        c.state = s ^ PushStartFlip
+        it.enqueue(c)
+      }
+    } else if ((s & OutClosed) !== 0) {
+      throw new StageProtocolError(out.name, 'push', 'the port is closed')
+    } else if ((s & OutReady) === 0) {
+      throw new StageProtocolError(out.name, 'push', 'it was not pulled (pushed twice, or before a pull)')
+    } else {
+      // downstream cancelled and its cancellation is on the way: the element is dropped
+      c.state = s ^ PushStartFlip
+    }
+  }
+
+  pull<T>(inlet: Inlet<T>): void {
+    const c = this._inConns[inlet._index]!
+    const s = c.state
+    if ((s & (InReady | InClosed | OutClosed)) === InReady) {
+      const t = c.outOwner
+      const it = this._interpreter!
+      if (t._idle && it.depth < MAX_DIRECT_DEPTH) {
+        c.state = s ^ DirectFlip
+        it.directPull(c, t)
+      } else {
+        c.state = s ^ PullStartFlip
+        it.enqueue(c)
+      }
+    } else if ((s & InClosed) !== 0) {
+      throw new StageProtocolError(inlet.name, 'pull', 'the port is closed')
+    } else if ((s & InReady) === 0) {
+      throw new StageProtocolError(inlet.name, 'pull', 'it was already pulled')
+    } else {
+      // upstream completed and its completion is on the way: the pull is recorded, not sent
+      c.state = s ^ PullStartFlip
+    }
+  }
+
+  /** Pull unless already pulled or closed. */
+  tryPull<T>(inlet: Inlet<T>): void {
+    const s = this._inConns[inlet._index]!.state
+    if ((s & (InReady | InClosed)) === InReady) this.pull(inlet)
+  }
+
+  grab<T>(inlet: Inlet<T>): T {
+    const c = this._inConns[inlet._index]!
+    const elem = c.slot
+    if ((c.state & (InReady | InFailed)) === InReady && elem !== EMPTY) {
+      c.slot = EMPTY
+      return elem as T
+    }
+    if (!this.isAvailable(inlet)) throw new StageProtocolError(inlet.name, 'grab', 'no element is available')
+    const failed = c.slot as Failed
+    c.slot = new Failed(failed.error, EMPTY)
+    return failed.previous as T
+  }
+
+  isAvailable(port: Inlet<any> | Outlet<any>): boolean {
+    if (port instanceof Inlet) {
+      const c = this._inConns[port._index]!
+      const bits = c.state & (InReady | InFailed)
+      if (bits === InReady) return c.slot !== EMPTY
+      if (bits === (InReady | InFailed)) return c.slot instanceof Failed && c.slot.previous !== EMPTY
+      return false
+    }
+    return (this._outConns[port._index]!.state & (OutReady | OutClosed)) === OutReady
+  }
+
+  hasBeenPulled(inlet: Inlet<any>): boolean {
+    return (this._inConns[inlet._index]!.state & (InReady | InClosed)) === 0
+  }
+
+  isClosed(port: Inlet<any> | Outlet<any>): boolean {
+    return port instanceof Inlet
+      ? (this._inConns[port._index]!.state & InClosed) !== 0
+      : (this._outConns[port._index]!.state & OutClosed) !== 0
+  }
+
+  /** Complete an outlet (deferred until queued `emit`s are delivered). */
+  complete(out: Outlet<any>): void {
+    const h = this._outHandlers[out._index]
+    if (h instanceof Emitting) {
+      h.add(new FollowUp(() => this.complete(out)))
+      return
+    }
+    const c = this._outConns[out._index]!
+    const s = c.state
+    c.state = s | OutClosed
+    if ((s & (InClosed | Pushing | Pulling | OutClosed)) === 0) this._interpreter!.enqueue(c)
+    if ((s & OutClosed) === 0) this._portsOpen--
+  }
+
+  fail(out: Outlet<any>, error: unknown): void {
+    const h = this._outHandlers[out._index]
+    if (h instanceof Emitting) this.setHandler(out, h.previous)
+    const c = this._outConns[out._index]!
+    const s = c.state
+    if ((s & (InClosed | OutClosed)) === 0) {
+      c.state = s | OutClosed | InFailed
+      c.slot = new Failed(error, c.slot)
+      if ((s & (Pulling | Pushing)) === 0) this._interpreter!.enqueue(c)
+    } else c.state = s | OutClosed
+    if ((s & OutClosed) === 0) this._portsOpen--
+  }
+
+  /** Cancel an inlet; the cause travels upstream (default: no more elements needed, not a failure). */
+  cancel(inlet: Inlet<any>, cause: unknown = NoMoreElementsNeeded): void {
+    const c = this._inConns[inlet._index]!
+    const s = c.state
+    c.state = s | InClosed
+    if ((s & OutClosed) === 0) {
+      c.slot = new Cancelled(cause)
+      if ((s & (Pulling | Pushing | InClosed)) === 0) this._interpreter!.enqueue(c)
+    }
+    if ((s & InClosed) === 0) this._portsOpen--
+  }
+
+  /** Cancel all inlets and complete all outlets; the stage then stops. */
+  completeStage(): void {
+    this.#closeAll(StageWasCompleted, undefined, false)
+  }
+  /** Cancel all inlets and fail all outlets with `error`; the stage then stops. */
+  failStage(error: unknown): void {
+    this.#closeAll(error, error, true)
+  }
+  /** Cancel all inlets with `cause` and complete all outlets; the stage then stops. */
+  cancelStage(cause: unknown): void {
+    this.#closeAll(cause, undefined, false)
+  }
+
+  #closeAll(cancelCause: unknown, error: unknown, failing: boolean): void {
+    const { inlets, outlets } = this.shape
+    for (let i = 0; i < inlets.length; i++) {
+      if ((this._inConns[i]!.state & InClosed) === 0) this.cancel(inlets[i]!, cancelCause)
+    }
+    for (let i = 0; i < outlets.length; i++) {
+      const c = this._outConns[i]!
+      if ((c.state & OutClosed) !== 0) continue
+      if (failing) this.fail(outlets[i]!, error)
+      else this.complete(outlets[i]!)
+    }
+    this._keepGoing = false
+  }
+
+  /** Keep the stage running after all its ports closed (e.g. while waiting for a callback). */
+  setKeepGoing(enabled: boolean): void {
+    this._keepGoing = enabled
+    if (!enabled && this._portsOpen === 0 && this._interpreter !== undefined) this._interpreter.finalizeStage(this)
+  }
+
+  // ---- emit: push now if possible, otherwise queue until demand ----
+
+  /** Push `elem` as soon as `out` is pulled, then run `andThen`. Later emits and `complete` queue behind it. */
+  emit<T>(out: Outlet<T>, elem: T, andThen?: () => void): void {
+    const h = this._outHandlers[out._index]
+    if (h instanceof Emitting) {
+      h.add(elem)
+      if (andThen !== undefined) h.add(new FollowUp(andThen))
+    } else if (this.isAvailable(out)) {
+      this.push(out, elem)
+      andThen?.()
+    } else {
+      const e = new Emitting(this, out, h!)
+      e.add(elem)
+      if (andThen !== undefined) e.add(new FollowUp(andThen))
+      this.setHandler(out, e)
+    }
+  }
+
+  /** `emit` each element in order, then run `andThen`. */
+  emitMultiple<T>(out: Outlet<T>, elems: Iterable<T>, andThen?: () => void): void {
+    let any = false
+    for (const e of elems) {
+      this.emit(out, e)
+      any = true
+    }
+    if (andThen === undefined) return
+    if (!any) andThen()
+    else {
+      const h = this._outHandlers[out._index]
+      if (h instanceof Emitting) h.add(new FollowUp(andThen))
+      else andThen()
+    }
+  }
+
+  /** True while elements queued by `emit` wait for demand on `out`. */
+  isEmitting(out: Outlet<any>): boolean {
+    return this._outHandlers[out._index] instanceof Emitting
+  }
+
+  // ---- async callbacks ----
+
+  /** A callback that runs `handler` inside this stage, safe to call from anywhere. */
+  getAsyncCallback<T = void>(handler: (value: T) => void): AsyncCallback<T> {
+    return new AsyncCallback(this, handler)
+  }
+
+  /** @internal */
+  _invokeExternal(handler: (arg: any) => void, arg: unknown): boolean {
+    if (this._finalized) return false
+    const it = this._interpreter
+    if (it === undefined) (this.#early ??= []).push([handler, arg])
+    else it.enqueueExternal(this, handler, arg)
+    return true
+  }
+
+  /** @internal */
+  _invokeWithFeedback(handler: (arg: any) => void, arg: unknown): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const feedback = (this.#feedback ??= new Set())
+      feedback.add(reject)
+      const ok = this._invokeExternal((a: unknown) => {
+        feedback.delete(reject)
+        handler(a)
+        resolve()
+      }, arg)
+      if (!ok) {
+        feedback.delete(reject)
+        reject(new StreamDetachedError(`${this.toString()} already stopped`))
+      }
+    })
+  }
+
+  // ---- timers ----
+
+  /** Fire `onTimer(key)` once after `delayMs`; replaces a timer with the same key. */
+  scheduleOnce(key: unknown, delayMs: number): void {
+    this.#schedule(key, delayMs, 0, false)
+  }
+  /** Fire `onTimer(key)` at `initialDelayMs`, then every `intervalMs` at exact deadlines (no drift). */
+  scheduleAtFixedRate(key: unknown, initialDelayMs: number, intervalMs: number): void {
+    this.#schedule(key, initialDelayMs, intervalMs, true)
+  }
+  /** Fire `onTimer(key)` at `initialDelayMs`, then `delayMs` after each firing was handled. */
+  scheduleWithFixedDelay(key: unknown, initialDelayMs: number, delayMs: number): void {
+    this.#schedule(key, initialDelayMs, delayMs, false)
+  }
+  cancelTimer(key: unknown): void {
+    const t = this.#timers?.get(key)
+    if (t === undefined) return
+    this.#timers!.delete(key)
+    t.task?.cancel()
+  }
+  isTimerActive(key: unknown): boolean {
+    return this.#timers?.has(key) ?? false
+  }
+
+  #schedule(key: unknown, delay: number, interval: number, fixedRate: boolean): void {
+    this.cancelTimer(key)
+    const sched = this.#it().materializer.scheduler
+    const timer: Timer = { key, interval, fixedRate, deadline: sched.now() + delay, task: undefined }
+    ;(this.#timers ??= new Map()).set(key, timer)
+    timer.task = sched.scheduleOnce(delay, () => this._invokeExternal(this.#fire, timer))
+  }
+
+  #fire = (timer: Timer): void => {
+    if (this.#timers?.get(timer.key) !== timer) return // cancelled or replaced: a stale tick
+    if (timer.interval === 0) this.#timers.delete(timer.key)
+    else {
+      const sched = this.#it().materializer.scheduler
+      const now = sched.now()
+      timer.deadline = timer.fixedRate ? timer.deadline + timer.interval : now + timer.interval
+      timer.task = sched.scheduleOnce(Math.max(0, timer.deadline - now), () => this._invokeExternal(this.#fire, timer))
+    }
+    this.onTimer(timer.key)
+  }
+
+  // ---- lifecycle (called by the interpreter) ----
+
+  /** @internal */
+  _start(): void {
+    this.preStart()
+    const early = this.#early
+    if (early !== undefined) {
+      this.#early = undefined
+      for (const [h, a] of early) this._interpreter!.enqueueExternal(this, h, a)
+    }
+  }
+
+  /** @internal */
+  _stop(): void {
+    const timers = this.#timers
+    if (timers !== undefined) {
+      for (const t of timers.values()) t.task?.cancel()
+      timers.clear()
+    }
+    const fb = this.#feedback
+    if (fb !== undefined && fb.size > 0) {
+      const err = new StreamDetachedError(`${this.toString()} stopped before the callback ran`)
+      for (const reject of fb) reject(err)
+      fb.clear()
+    }
+    this.postStop()
+  }
+
+  /** Number of active timers (for leak checks). */
+  get activeTimers(): number {
+    return this.#timers?.size ?? 0
+  }
+
+  toString(): string {
+    return this._name || this.constructor.name
+  }
+}
