@@ -13,9 +13,15 @@ import { Module } from './internal/module.js'
 import { RunnableGraph } from './RunnableGraph.js'
 import type { Sink } from './Sink.js'
 import { sinks } from './sinks/basic.js'
-import { IterableSource, PromiseSource, RangeSource, RepeatSource, TerminalSource } from './sources/basic.js'
+import { EmptySource, IterableSource, PromiseSource, RangeSource, RepeatSource, TerminalSource } from './sources/basic.js'
 import type { GraphStageWithMaterializedValue, NotUsed } from './stage/GraphStage.js'
 import type { SourceShape } from './stage/ports.js'
+import type { Duration } from './duration.js'
+import type { Cancellable } from './internal/scheduler.js'
+import { TickSource } from './sources/tick.js'
+import { LazySource } from './sources/lazy.js'
+import { UnfoldAsyncStage, UnfoldResourceAsyncStage, UnfoldResourceStage, UnfoldStage } from './sources/unfold.js'
+import { _registerSourceFactory } from './stage/substreams.js'
 
 export class Source<Out, Mat = NotUsed> extends FlowOps<'source', unknown, Out, Mat> {
   declare readonly _out: () => Out
@@ -53,7 +59,7 @@ export class Source<Out, Mat = NotUsed> extends FlowOps<'source', unknown, Out, 
   }
   /** Complete at once. */
   static empty<T = never>(): Source<T> {
-    return Source.fromGraph(new TerminalSource<T>('empty'))
+    return Source.fromGraph(new EmptySource<T>())
   }
   /** Never emit, never complete (until cancelled). */
   static never<T = never>(): Source<T> {
@@ -69,9 +75,91 @@ export class Source<Out, Mat = NotUsed> extends FlowOps<'source', unknown, Out, 
   }
 
   // @@section sources-timers (tick)
+  /**
+   * Emit `elem` at `initialDelay`, then every `interval` (positive) at exact deadlines; the materialized `Cancellable` completes the source.
+   * - Emits when: a tick is due and downstream is pulling (a tick without demand is dropped, not buffered)
+   * - Backpressures when: never (ticks that find no demand are dropped)
+   * - Completes when: the materialized `Cancellable` is cancelled
+   * - Cancels when: downstream cancels
+   * @example `Source.tick(0, '1s', 'beat')` emits 'beat' at 0, 1, 2 s, …
+   */
+  static tick<T>(initialDelay: Duration, interval: Duration, elem: T): Source<T, Cancellable> {
+    return Source.fromGraph(new TickSource(initialDelay, interval, elem))
+  }
   // @@end sources-timers
 
   // @@section sources-more (lazy, unfold, unfoldAsync, unfoldResource, unfoldResourceAsync)
+  static {
+    // sub-stream ports (stage/substreams.ts) build sources through this, so they need not import this module
+    _registerSourceFactory((module) => new Source(module))
+  }
+  /**
+   * Elements generated from a state: `f(state)` returns `[nextState, element]`, or `undefined` to complete.
+   * - Emits when: downstream pulls and `f` returns an element
+   * - Backpressures when: downstream backpressures (`f` runs once per pull)
+   * - Completes when: `f` returns `undefined`; fails when `f` throws
+   * - Cancels when: downstream cancels
+   * @example `Source.unfold(0, (n) => (n < 3 ? [n + 1, n * 10] : undefined))` emits 0, 10, 20
+   */
+  static unfold<S, T>(seed: S, f: (state: S) => readonly [S, T] | undefined): Source<T> {
+    return Source.fromGraph(new UnfoldStage(seed, f))
+  }
+  /**
+   * Like `unfold` with an asynchronous step: the promise resolves to `[nextState, element]`, or `undefined` to complete.
+   * - Emits when: downstream pulled and the promise of `f` resolved with an element
+   * - Backpressures when: downstream backpressures (`f` runs once per pull, never ahead of demand)
+   * - Completes when: the promise resolves to `undefined`; fails when `f` throws or its promise rejects
+   * - Cancels when: downstream cancels (a pending result is dropped)
+   * @example `Source.unfoldAsync(1, async (page) => (page <= 3 ? [page + 1, await fetchPage(page)] : undefined))` emits pages 1 to 3
+   */
+  static unfoldAsync<S, T>(seed: S, f: (state: S) => Promise<readonly [S, T] | undefined>): Source<T> {
+    return Source.fromGraph(new UnfoldAsyncStage(seed, f))
+  }
+  /**
+   * Elements read from a resource: `create` opens it at start, `read` returns the next element or `undefined` at the end,
+   * and `close` runs exactly once — on completion, failure and cancellation. Read errors follow the supervision decider
+   * (`resume` reads again, `restart` closes and re-creates the resource).
+   * - Emits when: downstream pulls and `read` returns an element
+   * - Backpressures when: downstream backpressures (`read` runs once per pull)
+   * - Completes when: `read` returns `undefined` and `close` succeeded; fails when `create`, `read` (decider `stop`) or that `close` throws
+   * - Cancels when: downstream cancels (after closing the resource)
+   * @example `Source.unfoldResource(() => openSync(path, 'r'), (fd) => readLine(fd), (fd) => closeSync(fd))` emits the file's lines
+   */
+  static unfoldResource<R, T>(create: () => R, read: (resource: R) => T | undefined, close: (resource: R) => void): Source<T> {
+    return Source.fromGraph(new UnfoldResourceStage(create, read, close))
+  }
+  /**
+   * Like `unfoldResource` with asynchronous `create`, `read` and `close`; at most one of them is in flight at a time, and
+   * the stage stops only once `close` settled — so a resource is released even when downstream cancels mid-read.
+   * - Emits when: downstream pulled and the promise of `read` resolved with an element
+   * - Backpressures when: downstream backpressures (`read` runs once per pull, never ahead of demand)
+   * - Completes when: `read` resolves to `undefined` and `close` resolved; fails when `create`, `read` (decider `stop`) or that `close` rejects
+   * - Cancels when: downstream cancels (the resource is closed once the operation in flight settled)
+   * @example `Source.unfoldResourceAsync(() => open(path), (fh) => readChunk(fh), (fh) => fh.close())` emits the file's chunks
+   */
+  static unfoldResourceAsync<R, T>(
+    create: () => Promise<R>,
+    read: (resource: R) => Promise<T | undefined>,
+    close: (resource: R) => Promise<void>,
+  ): Source<T> {
+    return Source.fromGraph(new UnfoldResourceAsyncStage(create, read, close))
+  }
+  /**
+   * A source created and materialized on the first demand; the promise resolves with the inner source's materialized
+   * value then (it rejects if `create` throws, or with `AbruptTerminationError` if the stream stops before any demand).
+   * - Emits when: the inner source emits
+   * - Backpressures when: downstream backpressures
+   * - Completes when: the inner source completes (fails when it fails, or when `create` throws)
+   * - Cancels when: downstream cancels (the inner source too, with the same cause)
+   * @example `Source.lazySource(() => Source.from(loadRows()))` calls `loadRows` only when the first row is wanted
+   */
+  static lazySource<T, M>(create: () => Source<T, M>): Source<T, Promise<M>> {
+    return Source.fromGraph(new LazySource(create))
+  }
+  /** Alias of {@link Source.lazySource}. */
+  static lazy<T, M>(create: () => Source<T, M>): Source<T, Promise<M>> {
+    return Source.lazySource(create)
+  }
   // @@end sources-more
 
   // ---- terminal operations ----

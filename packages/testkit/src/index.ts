@@ -2,3 +2,7 @@
  * @weir/testkit — test tools for weir streams: virtual time, stream probes, leak checks.
  */
 export { VirtualTime } from './VirtualTime.js'
+export { TestSink, SinkProbe, type SinkProbeOptions, type SinkEvent } from './TestSink.js'
+export { TestSource, SourceProbe, type SourceProbeOptions, type SourceProbeEnd } from './TestSource.js'
+export { ProbeAssertionError, DEFAULT_PROBE_TIMEOUT_MS, settle, type ProbeFailure } from './expectations.js'
+export { assertAllStagesStopped, StagesStillRunningError, activeResources, activeHandles, type LeakCheckOptions } from './leaks.js'

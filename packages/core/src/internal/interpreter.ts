@@ -11,7 +11,8 @@
  *   InClosed  downstream cancelled         OutClosed upstream completed (InFailed: with failure)
  *
  * A connection is in the queue at most once, so the ring never holds more entries than there are
- * connections. As an optimisation (Akka calls it chasing), a push or pull whose target stage is
+ * connections. Each slice first delivers the outside events that were already waiting, then runs
+ * internal events (and more outside events whenever the internal queue is empty). As an optimisation (Akka calls it chasing), a push or pull whose target stage is
  * not running a handler right now is delivered at once, without the queue; a stage is never
  * re-entered, and nesting is bounded by MAX_DIRECT_DEPTH. Events from outside the island (async callbacks, timers) wait in a second queue
  * and are delivered when the internal queue is empty. Every call to {@link execute} processes at
@@ -84,6 +85,8 @@ export class GraphInterpreter {
   activeStage: GraphStageLogic | null = null
   /** Nesting of direct deliveries; MAX_DIRECT_DEPTH disables them (e.g. while stages start). */
   depth = MAX_DIRECT_DEPTH
+  /** Work done inside handlers beyond one event (e.g. a fused source polling a batch), in events. */
+  #charged = 0
   /** Set by the executor while this interpreter sits in its ready queue. */
   scheduled = false
   finished = false
@@ -133,6 +136,11 @@ export class GraphInterpreter {
     this.#mask = size * 2 - 1
   }
 
+  /** Account for `events` worth of work done by the running handler (it counts against the slice). */
+  charge(events: number): void {
+    this.#charged += events
+  }
+
   /** Queue an event from outside the island; the executor runs the island when it is idle. */
   enqueueExternal(logic: GraphStageLogic, handler: (arg: any) => void, arg: unknown): void {
     if (this.finished) return
@@ -167,15 +175,18 @@ export class GraphInterpreter {
 
   #loop(limit: number): number {
     let remaining = limit
+    // outside events that arrived before this slice go first, so that a busy island (whose
+    // internal queue never empties) still hears kill switches, timers and callbacks
+    let early = this.#external.length - this.#externalHead
     while (remaining > 0) {
-      if (this.#head !== this.#tail) {
-        const c = this.#queue[this.#head]!
-        this.#queue[this.#head] = undefined
-        this.#head = (this.#head + 1) & this.#mask
-        this.#processEvent(c)
-        const s = this.activeStage!
-        if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
-      } else if (this.#externalHead < this.#external.length) {
+      if (early > 0 || this.#head === this.#tail) {
+        if (this.#externalHead === this.#external.length) break
+        early--
+        if (this.#charged !== 0) {
+          remaining -= this.#charged
+          this.#charged = 0
+          if (remaining <= 0) break
+        }
         const ev = this.#external[this.#externalHead]!
         this.#external[this.#externalHead++] = undefined as never
         if (this.#externalHead === this.#external.length) {
@@ -190,7 +201,14 @@ export class GraphInterpreter {
           s._idle = true
           if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
         }
-      } else break
+      } else {
+        const c = this.#queue[this.#head]!
+        this.#queue[this.#head] = undefined
+        this.#head = (this.#head + 1) & this.#mask
+        this.#processEvent(c)
+        const s = this.activeStage!
+        if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
+      }
       remaining--
     }
     return remaining

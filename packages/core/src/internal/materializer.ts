@@ -1,17 +1,19 @@
 /**
  * The materializer turns a closed blueprint into running islands.
  *
- * `materialize` creates one logic per stage node (each with its materialized value), groups the
- * nodes connected by synchronous edges into islands (one fused interpreter each), puts a
- * boundary pair on every async edge, evaluates the materialized value, and hands the islands to
- * the executor. Streams start in the executor's next run, never inside `run()` itself.
+ * `materialize` puts a boundary pair on every async edge, fuses chains of simple operators (see
+ * stage/fusion.ts), creates one logic per remaining stage node (each with its materialized
+ * value), groups the nodes connected by synchronous edges into islands (one interpreter each),
+ * evaluates the materialized value, and hands the islands to the executor. Streams start in the executor's next run, never inside `run()` itself.
  */
 import { InvalidArgumentError, StreamDetachedError } from '../errors.js'
+import { fusableKind, fuseChain } from '../stage/fusion.js'
 import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
 import { boundaryPair } from './boundary.js'
 import { Executor } from './executor.js'
 import { GraphInterpreter } from './interpreter.js'
-import { evalMat, type Module } from './module.js'
+import { evalMat, type Edge, type Module, type StageNode } from './module.js'
+import { Attributes } from '../stage/Attributes.js'
 import { systemScheduler, type Scheduler } from './scheduler.js'
 
 export interface Logger {
@@ -39,6 +41,11 @@ export interface MaterializerSettings {
   readonly sliceEvents?: number
   /** Events run before yielding to the event loop (default 32768). */
   readonly turnEvents?: number
+  /**
+   * Run chains of simple synchronous operators (map, filter, fold, take …) and the synchronous
+   * source before them in one stage (default true). Semantics are the same either way.
+   */
+  readonly operatorFusion?: boolean
 }
 
 export class Materializer {
@@ -46,6 +53,7 @@ export class Materializer {
   readonly logger: Logger
   readonly executor: Executor
   readonly inputBuffer: number
+  readonly operatorFusion: boolean
   readonly #live = new Set<GraphInterpreter>()
   #shutdown = false
 
@@ -53,6 +61,7 @@ export class Materializer {
     this.scheduler = settings.scheduler ?? systemScheduler
     this.logger = settings.logger ?? consoleLogger
     this.inputBuffer = settings.inputBuffer ?? 16
+    this.operatorFusion = settings.operatorFusion ?? true
     if (!(this.inputBuffer >= 1)) throw new InvalidArgumentError('inputBuffer', this.inputBuffer, 'at least 1')
     this.executor = new Executor({ sliceEvents: settings.sliceEvents ?? 4096, turnEvents: settings.turnEvents ?? 32768 })
   }
@@ -71,15 +80,49 @@ export class Materializer {
       ]
       throw new InvalidArgumentError('graph', open.join(', '), 'closed (every port connected); open ports')
     }
-    const { nodes, edges } = module
+    const [nodes, edges] = this.#insertBoundaries(module)
     const n = nodes.length
-    const logics: GraphStageLogic[] = new Array(n)
+    const logicOf: GraphStageLogic[] = new Array(n)
     const mats: unknown[] = new Array(n)
+
+    // operator fusion: chains of fusable nodes joined by synchronous edges share one logic
+    const chainNext = this.operatorFusion ? new Int32Array(n).fill(-1) : undefined
+    if (chainNext !== undefined) {
+      const hasPrev = new Uint8Array(n)
+      const sinkAfter = new Int32Array(n).fill(-1)
+      for (const e of edges) {
+        const fromKind = fusableKind(nodes[e.from]!.stage)
+        const toKind = fusableKind(nodes[e.to]!.stage)
+        if (fromKind === undefined || fromKind === 'sink') continue
+        if (toKind === 'op') {
+          chainNext[e.from] = e.to
+          hasPrev[e.to] = 1
+        } else if (toKind === 'sink') sinkAfter[e.from] = e.to
+      }
+      for (let i = 0; i < n; i++) {
+        if (hasPrev[i] === 1 || fusableKind(nodes[i]!.stage) === 'sink') continue
+        const members: number[] = []
+        for (let j = i; j !== -1; j = chainNext[j]!) members.push(j)
+        // a chain headed by a sync source also takes the sync sink it feeds
+        const tail = members[members.length - 1]!
+        if (fusableKind(nodes[i]!.stage) === 'source' && sinkAfter[tail] !== -1) {
+          chainNext[tail] = sinkAfter[tail]!
+          members.push(sinkAfter[tail]!)
+        }
+        if (members.length === 1) continue
+        const logic = fuseChain(
+          members.map((m) => nodes[m]!.stage),
+          members.map((m) => nodes[m]!.attributes),
+        )
+        for (const m of members) logicOf[m] = logic
+      }
+    }
     for (let i = 0; i < n; i++) {
+      if (logicOf[i] !== undefined) continue
       const node = nodes[i]!
       const [logic, mat] = node.stage.createLogicAndMaterializedValue(node.attributes, this)
-      logic._name = node.attributes.name ?? node.stage.toString()
-      logics[i] = logic
+      if (logic._name === '') logic._name = node.attributes.name ?? node.stage.toString()
+      logicOf[i] = logic
       mats[i] = mat
     }
 
@@ -104,26 +147,14 @@ export class Materializer {
       }
       return it
     }
-    for (let i = 0; i < n; i++) islandOf(i).addLogic(logics[i]!)
+    for (let i = 0; i < n; i++) {
+      const logic = logicOf[i]!
+      if (logic._interpreter === undefined) islandOf(i).addLogic(logic)
+    }
     for (const e of edges) {
-      const from = logics[e.from]!
-      const to = logics[e.to]!
-      if (!e.async) {
-        islandOf(e.from).connect(from, e.fromPort, to, e.toPort)
-        continue
-      }
-      const size = nodes[e.to]!.attributes.values.inputBuffer?.max ?? this.inputBuffer
-      const [bo, bi] = boundaryPair(size)
-      const boLogic = bo.createLogic()
-      const biLogic = bi.createLogic()
-      boLogic._name = `${from.toString()}→async`
-      biLogic._name = `async→${to.toString()}`
-      const up = islandOf(e.from)
-      const down = islandOf(e.to)
-      up.addLogic(boLogic)
-      up.connect(from, e.fromPort, boLogic, 0)
-      down.addLogic(biLogic)
-      down.connect(biLogic, 0, to, e.toPort)
+      // fused chain members use port 0 of the shared logic, which is their own port 0
+      if (chainNext !== undefined && chainNext[e.from] === e.to) continue
+      islandOf(e.from).connect(logicOf[e.from]!, e.fromPort, logicOf[e.to]!, e.toPort)
     }
     const mat = evalMat(module.mat, mats) as M
     for (const it of islands.values()) {
@@ -131,6 +162,31 @@ export class Materializer {
       this.executor.schedule(it)
     }
     return mat
+  }
+
+  /**
+   * Replace every async edge by a boundary pair: `from → BoundaryOut` in the upstream island and
+   * `BoundaryIn → to` in the downstream one (no edge between them, so they land in two islands).
+   */
+  #insertBoundaries(module: Module): [readonly StageNode[], readonly Edge[]] {
+    if (!module.edges.some((e) => e.async)) return [module.nodes, module.edges]
+    const nodes = module.nodes.slice()
+    const edges: Edge[] = []
+    for (const e of module.edges) {
+      if (!e.async) {
+        edges.push(e)
+        continue
+      }
+      const from = nodes[e.from]!
+      const to = nodes[e.to]!
+      const size = to.attributes.values.inputBuffer?.max ?? from.attributes.values.inputBuffer?.max ?? this.inputBuffer
+      const [bo, bi] = boundaryPair(size)
+      const boIndex = nodes.push({ stage: bo, attributes: Attributes.named(`${from.attributes.name ?? from.stage.toString()}→async`) }) - 1
+      const biIndex = nodes.push({ stage: bi, attributes: Attributes.named(`async→${to.attributes.name ?? to.stage.toString()}`) }) - 1
+      edges.push({ from: e.from, fromPort: e.fromPort, to: boIndex, toPort: 0, async: false })
+      edges.push({ from: biIndex, fromPort: 0, to: e.to, toPort: e.toPort, async: false })
+    }
+    return [nodes, edges]
   }
 
   /** @internal */

@@ -13,20 +13,30 @@ export interface Cancellable {
 export interface Scheduler {
   /** Monotonic milliseconds (fractional allowed). */
   now(): number
-  /** Run `task` once, `delayMs` from now (0 or less: as soon as possible, after I/O). */
+  /** Run `task` once, `delayMs` from now (0 or less: as soon as possible, after I/O; Infinity: never). */
   scheduleOnce(delayMs: number, task: () => void): Cancellable
 }
 
+/** Node fires any longer `setTimeout` after 1 ms; longer delays are reached in steps of this size. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
 class TimeoutTask implements Cancellable {
   #handle: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | undefined
-  readonly #immediate: boolean
+  #immediate: boolean
   constructor(delayMs: number, task: () => void) {
-    const run = (): void => {
-      this.#handle = undefined
-      task()
-    }
     this.#immediate = delayMs <= 0
-    this.#handle = this.#immediate ? setImmediate(run) : setTimeout(run, delayMs)
+    if (this.#immediate) this.#handle = setImmediate(() => this.#run(task))
+    else if (delayMs === Infinity) this.#handle = undefined
+    else this.#arm(performance.now() + delayMs, task)
+  }
+  #arm(deadline: number, task: () => void): void {
+    const left = deadline - performance.now()
+    if (left > MAX_TIMEOUT_MS) this.#handle = setTimeout(() => this.#arm(deadline, task), MAX_TIMEOUT_MS)
+    else this.#handle = setTimeout(() => this.#run(task), Math.max(1, left))
+  }
+  #run(task: () => void): void {
+    this.#handle = undefined
+    task()
   }
   cancel(): boolean {
     const h = this.#handle

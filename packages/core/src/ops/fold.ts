@@ -1,16 +1,17 @@
 /**
  * Accumulating operators: scan, fold, reduce.
  *
- * `scan` emits the seed and then every intermediate result; `fold` and `reduce` emit one result
- * when upstream completes. A throwing function is supervised: `resume` skips the element,
- * `restart` also resets the accumulator to the seed (`reduce`: to the next element).
+ * `scan` emits the seed and then every intermediate result; `fold` and `reduce` (fusable) emit
+ * one result when upstream completes. A throwing function is supervised: `resume` skips the
+ * element, `restart` also resets the accumulator to the seed (`reduce`: to the next element).
  */
 import { EmptyStreamError } from '../errors.js'
 import type { Attributes } from '../stage/Attributes.js'
 import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
 import type { FlowShape } from '../stage/ports.js'
-import { decide, LinearStage } from '../stage/linear.js'
-import { SupervisedLogic } from './map.js'
+import { FusableStage, Op, SKIP, type Skip } from '../stage/fusion.js'
+import { LinearStage } from '../stage/linear.js'
+import { SupervisedLogic } from './supervised.js'
 
 class ScanLogic<In, S> extends SupervisedLogic<In, S> {
   #acc: S
@@ -50,71 +51,58 @@ export class ScanStage<In, S> extends LinearStage<In, S> {
   }
 }
 
-class FoldLogic<In, S> extends SupervisedLogic<In, S> {
+class FoldOp<In, S> extends Op<In, S> {
   #acc: S
-  constructor(shape: FlowShape<In, S>, attributes: Attributes, readonly zero: S, readonly f: (acc: S, x: In) => S) {
-    super(shape, attributes)
+  constructor(attributes: Attributes, readonly zero: S, readonly f: (acc: S, x: In) => S) {
+    super(attributes.decider)
     this.#acc = zero
   }
-  onPush(): void {
-    try {
-      this.#acc = this.f(this.#acc, this.grab(this.in))
-    } catch (e) {
-      const d = decide(this.decider, e)
-      if (d === 'stop') return this.failStage(e)
-      if (d === 'restart') this.#acc = this.zero
-    }
-    this.pull(this.in)
+  onElement(x: In): Skip {
+    this.#acc = this.f(this.#acc, x)
+    return SKIP
   }
-  onUpstreamFinish(): void {
-    this.emit(this.out, this.#acc)
-    this.completeStage()
+  override onFinish(): S {
+    return this.#acc
+  }
+  override restart(): void {
+    this.#acc = this.zero
   }
 }
 
-export class FoldStage<In, S> extends LinearStage<In, S> {
+export class FoldStage<In, S> extends FusableStage<In, S> {
   constructor(readonly zero: S, readonly f: (acc: S, x: In) => S) {
     super('fold')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new FoldLogic(this.shape, attributes, this.zero, this.f)
+  createOp(attributes: Attributes): Op<In, S> {
+    return new FoldOp(attributes, this.zero, this.f)
   }
 }
 
-class ReduceLogic<T> extends SupervisedLogic<T, T> {
-  #acc: T | undefined = undefined
-  #has = false
-  constructor(shape: FlowShape<T, T>, attributes: Attributes, readonly f: (acc: T, x: T) => T) {
-    super(shape, attributes)
+const NOTHING: unique symbol = Symbol('nothing')
+
+class ReduceOp<T> extends Op<T, T> {
+  #acc: T | typeof NOTHING = NOTHING
+  constructor(attributes: Attributes, readonly f: (acc: T, x: T) => T) {
+    super(attributes.decider)
   }
-  onPush(): void {
-    const x = this.grab(this.in)
-    if (!this.#has) {
-      this.#acc = x
-      this.#has = true
-    } else {
-      try {
-        this.#acc = this.f(this.#acc as T, x)
-      } catch (e) {
-        const d = decide(this.decider, e)
-        if (d === 'stop') return this.failStage(e)
-        if (d === 'restart') this.#has = false
-      }
-    }
-    this.pull(this.in)
+  onElement(x: T): Skip {
+    this.#acc = this.#acc === NOTHING ? x : this.f(this.#acc, x)
+    return SKIP
   }
-  onUpstreamFinish(): void {
-    if (!this.#has) return this.failStage(new EmptyStreamError('reduce'))
-    this.emit(this.out, this.#acc as T)
-    this.completeStage()
+  override onFinish(): T {
+    if (this.#acc === NOTHING) throw new EmptyStreamError('reduce')
+    return this.#acc
+  }
+  override restart(): void {
+    this.#acc = NOTHING
   }
 }
 
-export class ReduceStage<T> extends LinearStage<T, T> {
+export class ReduceStage<T> extends FusableStage<T, T> {
   constructor(readonly f: (acc: T, x: T) => T) {
     super('reduce')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new ReduceLogic(this.shape, attributes, this.f)
+  createOp(attributes: Attributes): Op<T, T> {
+    return new ReduceOp(attributes, this.f)
   }
 }

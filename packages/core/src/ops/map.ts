@@ -1,121 +1,124 @@
 /**
- * Element-wise operators: map, mapConcat, filter, collect, statefulMap, zipWithIndex.
+ * Element-wise operators: map, filter, filterNot, collect, statefulMap, zipWithIndex (fusable),
+ * and mapConcat.
  *
- * Shared contract: one element in, zero or more out, in order. They pull only when downstream
- * pulled (no element is pushed without demand), complete when upstream completes (after
- * emitting what is pending), cancel when downstream cancels. A user function that throws is
- * handled by the supervision decider: `stop` fails the stream, `resume` drops the element,
- * `restart` drops it and resets any state.
- *
- * Logic classes are defined once per module (never per materialization) so that the
- * interpreter's call sites stay monomorphic per operator.
+ * Shared contract: one element in, zero or more out, in order. Elements are requested from
+ * upstream only on downstream demand (no element is pushed without demand); they complete when
+ * upstream completes (after emitting what is pending) and cancel when downstream cancels. A user
+ * function that throws is handled by the supervision decider: `stop` fails the stream, `resume`
+ * drops the element, `restart` drops it and resets any state.
  */
-import { Attributes, type Decider } from '../stage/Attributes.js'
-import { GraphStageLogic } from '../stage/GraphStageLogic.js'
-import type { FlowShape, Inlet, Outlet } from '../stage/ports.js'
+import { Attributes } from '../stage/Attributes.js'
+import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
+import type { FlowShape } from '../stage/ports.js'
+import { FusableStage, Op, SKIP, type Skip } from '../stage/fusion.js'
 import { decide, LinearStage } from '../stage/linear.js'
+import { SupervisedLogic } from './supervised.js'
 
-/** A one-in/one-out logic that pulls on pull and applies supervision to user-function errors. */
-export abstract class SupervisedLogic<In, Out> extends GraphStageLogic {
-  readonly in: Inlet<In>
-  readonly out: Outlet<Out>
-  readonly decider: Decider
-  constructor(shape: FlowShape<In, Out>, attributes: Attributes) {
-    super(shape)
-    this.in = shape.in
-    this.out = shape.out
-    this.decider = attributes.decider
-    this.setHandler(shape.in, this)
-    this.setHandler(shape.out, this)
-  }
-  abstract onPush(): void
-  onPull(): void {
-    this.pull(this.in)
-  }
-  /** Apply supervision to an error thrown by the user function. */
-  protected supervise(e: unknown): void {
-    const d = decide(this.decider, e)
-    if (d === 'stop') this.failStage(e)
-    else {
-      if (d === 'restart') this.restart()
-      if (!this.hasBeenPulled(this.in) && !this.isClosed(this.in)) this.pull(this.in)
-    }
-  }
-  protected restart(): void {}
-}
+export { SupervisedLogic }
 
-class MapLogic<In, Out> extends SupervisedLogic<In, Out> {
-  constructor(shape: FlowShape<In, Out>, attributes: Attributes, readonly f: (x: In) => Out) {
-    super(shape, attributes)
+class MapOp<In, Out> extends Op<In, Out> {
+  constructor(attributes: Attributes, readonly f: (x: In) => Out) {
+    super(attributes.decider)
   }
-  onPush(): void {
-    let y: Out
-    try {
-      y = this.f(this.grab(this.in))
-    } catch (e) {
-      return this.supervise(e)
-    }
-    this.push(this.out, y)
+  onElement(x: In): Out {
+    return this.f(x)
   }
 }
 
-export class MapStage<In, Out> extends LinearStage<In, Out> {
+export class MapStage<In, Out> extends FusableStage<In, Out> {
   constructor(readonly f: (x: In) => Out) {
     super('map')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new MapLogic(this.shape, attributes, this.f)
+  createOp(attributes: Attributes): Op<In, Out> {
+    return new MapOp(attributes, this.f)
   }
 }
 
-class FilterLogic<T> extends SupervisedLogic<T, T> {
-  constructor(shape: FlowShape<T, T>, attributes: Attributes, readonly p: (x: T) => boolean) {
-    super(shape, attributes)
+class FilterOp<T> extends Op<T, T> {
+  constructor(attributes: Attributes, readonly p: (x: T) => boolean, readonly keep: boolean) {
+    super(attributes.decider)
   }
-  onPush(): void {
-    const x = this.grab(this.in)
-    let ok: boolean
-    try {
-      ok = this.p(x)
-    } catch (e) {
-      return this.supervise(e)
-    }
-    if (ok) this.push(this.out, x)
-    else this.pull(this.in)
+  onElement(x: T): T | Skip {
+    return this.p(x) === this.keep ? x : SKIP
   }
 }
 
-export class FilterStage<T> extends LinearStage<T, T> {
-  constructor(readonly p: (x: T) => boolean, name = 'filter') {
-    super(name)
+export class FilterStage<T> extends FusableStage<T, T> {
+  /** `keep: false` makes it filterNot. */
+  constructor(readonly p: (x: T) => boolean, readonly keep = true) {
+    super(keep ? 'filter' : 'filterNot')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new FilterLogic(this.shape, attributes, this.p)
-  }
-}
-
-class CollectLogic<In, Out> extends SupervisedLogic<In, Out> {
-  constructor(shape: FlowShape<In, Out>, attributes: Attributes, readonly f: (x: In) => Out | undefined) {
-    super(shape, attributes)
-  }
-  onPush(): void {
-    let y: Out | undefined
-    try {
-      y = this.f(this.grab(this.in))
-    } catch (e) {
-      return this.supervise(e)
-    }
-    if (y !== undefined) this.push(this.out, y)
-    else this.pull(this.in)
+  createOp(attributes: Attributes): Op<T, T> {
+    return new FilterOp(attributes, this.p, this.keep)
   }
 }
 
-export class CollectStage<In, Out> extends LinearStage<In, Out> {
+class CollectOp<In, Out> extends Op<In, Out> {
+  constructor(attributes: Attributes, readonly f: (x: In) => Out | undefined) {
+    super(attributes.decider)
+  }
+  onElement(x: In): Out | Skip {
+    const y = this.f(x)
+    return y === undefined ? SKIP : y
+  }
+}
+
+export class CollectStage<In, Out> extends FusableStage<In, Out> {
   constructor(readonly f: (x: In) => Out | undefined) {
     super('collect')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new CollectLogic(this.shape, attributes, this.f)
+  createOp(attributes: Attributes): Op<In, Out> {
+    return new CollectOp(attributes, this.f)
+  }
+}
+
+class StatefulMapOp<S, In, Out> extends Op<In, Out> {
+  #state: S
+  constructor(attributes: Attributes, readonly stage: StatefulMapStage<S, In, Out>) {
+    super(attributes.decider)
+    this.#state = stage.create()
+  }
+  onElement(x: In): Out {
+    const [s, y] = this.stage.f(this.#state, x)
+    this.#state = s
+    return y
+  }
+  override onFinish(): Out | Skip {
+    const last = this.stage.onComplete(this.#state)
+    return last === undefined ? SKIP : last
+  }
+  override restart(): void {
+    this.#state = this.stage.create()
+  }
+}
+
+export class StatefulMapStage<S, In, Out> extends FusableStage<In, Out> {
+  constructor(
+    readonly create: () => S,
+    readonly f: (state: S, x: In) => readonly [S, Out],
+    readonly onComplete: (state: S) => Out | undefined,
+  ) {
+    super('statefulMap')
+  }
+  createOp(attributes: Attributes): Op<In, Out> {
+    return new StatefulMapOp(attributes, this)
+  }
+}
+
+class ZipWithIndexOp<T> extends Op<T, [T, number]> {
+  #i = 0
+  onElement(x: T): [T, number] {
+    return [x, this.#i++]
+  }
+}
+
+export class ZipWithIndexStage<T> extends FusableStage<T, [T, number]> {
+  constructor() {
+    super('zipWithIndex')
+  }
+  createOp(attributes: Attributes): Op<T, [T, number]> {
+    return new ZipWithIndexOp<T>(attributes.decider)
   }
 }
 
@@ -174,61 +177,6 @@ export class MapConcatStage<In, Out> extends LinearStage<In, Out> {
   }
   createLogic(attributes: Attributes): GraphStageLogic {
     return new MapConcatLogic(this.shape, attributes, this.f)
-  }
-}
-
-class StatefulMapLogic<S, In, Out> extends SupervisedLogic<In, Out> {
-  #state: S
-  constructor(shape: FlowShape<In, Out>, attributes: Attributes, readonly stage: StatefulMapStage<S, In, Out>) {
-    super(shape, attributes)
-    this.#state = stage.create()
-  }
-  onPush(): void {
-    let r: readonly [S, Out]
-    try {
-      r = this.stage.f(this.#state, this.grab(this.in))
-    } catch (e) {
-      return this.supervise(e)
-    }
-    this.#state = r[0]
-    this.push(this.out, r[1])
-  }
-  protected override restart(): void {
-    this.#state = this.stage.create()
-  }
-  onUpstreamFinish(): void {
-    const last = this.stage.onComplete(this.#state)
-    if (last !== undefined) this.emit(this.out, last)
-    this.completeStage()
-  }
-}
-
-export class StatefulMapStage<S, In, Out> extends LinearStage<In, Out> {
-  constructor(
-    readonly create: () => S,
-    readonly f: (state: S, x: In) => readonly [S, Out],
-    readonly onComplete: (state: S) => Out | undefined,
-  ) {
-    super('statefulMap')
-  }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new StatefulMapLogic(this.shape, attributes, this)
-  }
-}
-
-class ZipWithIndexLogic<T> extends SupervisedLogic<T, [T, number]> {
-  #i = 0
-  onPush(): void {
-    this.push(this.out, [this.grab(this.in), this.#i++])
-  }
-}
-
-export class ZipWithIndexStage<T> extends LinearStage<T, [T, number]> {
-  constructor() {
-    super('zipWithIndex')
-  }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new ZipWithIndexLogic(this.shape, attributes)
   }
 }
 

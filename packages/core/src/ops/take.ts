@@ -1,123 +1,96 @@
 /**
- * Prefix operators: take, takeWhile, drop, dropWhile.
+ * Prefix operators (fusable): take, takeWhile, drop, dropWhile.
  *
  * `take(n)` and `takeWhile` complete as soon as they are satisfied and cancel upstream with
  * the non-failure cause "no more elements needed"; `drop` and `dropWhile` skip a prefix and pass
- * the rest through. All pull only when downstream pulled.
+ * the rest through. All request elements only on downstream demand.
  */
-import { NoMoreElementsNeeded } from '../errors.js'
 import type { Attributes } from '../stage/Attributes.js'
-import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
-import type { FlowShape } from '../stage/ports.js'
-import { LinearStage } from '../stage/linear.js'
-import { SupervisedLogic } from './map.js'
+import { FusableStage, Op, SKIP, type Skip } from '../stage/fusion.js'
 
-class TakeLogic<T> extends SupervisedLogic<T, T> {
+class TakeOp<T> extends Op<T, T> {
   #left: number
-  constructor(shape: FlowShape<T, T>, attributes: Attributes, n: number) {
-    super(shape, attributes)
+  constructor(attributes: Attributes, n: number) {
+    super(attributes.decider)
     this.#left = n
+    this.done = n <= 0
   }
-  override preStart(): void {
-    if (this.#left <= 0) this.#done()
-  }
-  onPush(): void {
-    this.push(this.out, this.grab(this.in))
-    if (--this.#left === 0) this.#done()
-  }
-  #done(): void {
-    this.cancel(this.in, NoMoreElementsNeeded)
-    this.complete(this.out)
+  onElement(x: T): T {
+    if (--this.#left <= 0) this.done = true
+    return x
   }
 }
 
-export class TakeStage<T> extends LinearStage<T, T> {
+export class TakeStage<T> extends FusableStage<T, T> {
   constructor(readonly n: number) {
     super('take')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new TakeLogic<T>(this.shape, attributes, this.n)
+  createOp(attributes: Attributes): Op<T, T> {
+    return new TakeOp<T>(attributes, this.n)
   }
 }
 
-class TakeWhileLogic<T> extends SupervisedLogic<T, T> {
-  constructor(shape: FlowShape<T, T>, attributes: Attributes, readonly stage: TakeWhileStage<T>) {
-    super(shape, attributes)
+class TakeWhileOp<T> extends Op<T, T> {
+  constructor(attributes: Attributes, readonly p: (x: T) => boolean, readonly inclusive: boolean) {
+    super(attributes.decider)
   }
-  onPush(): void {
-    const x = this.grab(this.in)
-    let ok: boolean
-    try {
-      ok = this.stage.p(x)
-    } catch (e) {
-      return this.supervise(e)
-    }
-    if (ok) return this.push(this.out, x)
-    if (this.stage.inclusive) this.push(this.out, x)
-    this.cancel(this.in, NoMoreElementsNeeded)
-    this.complete(this.out)
+  onElement(x: T): T | Skip {
+    if (this.p(x)) return x
+    this.done = true
+    return this.inclusive ? x : SKIP
   }
 }
 
-export class TakeWhileStage<T> extends LinearStage<T, T> {
+export class TakeWhileStage<T> extends FusableStage<T, T> {
   constructor(readonly p: (x: T) => boolean, readonly inclusive: boolean) {
     super('takeWhile')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new TakeWhileLogic(this.shape, attributes, this)
+  createOp(attributes: Attributes): Op<T, T> {
+    return new TakeWhileOp(attributes, this.p, this.inclusive)
   }
 }
 
-class DropLogic<T> extends SupervisedLogic<T, T> {
+class DropOp<T> extends Op<T, T> {
   #left: number
-  constructor(shape: FlowShape<T, T>, attributes: Attributes, n: number) {
-    super(shape, attributes)
+  constructor(attributes: Attributes, n: number) {
+    super(attributes.decider)
     this.#left = n
   }
-  onPush(): void {
-    const x = this.grab(this.in)
-    if (this.#left > 0) {
-      this.#left--
-      this.pull(this.in)
-    } else this.push(this.out, x)
+  onElement(x: T): T | Skip {
+    if (this.#left <= 0) return x
+    this.#left--
+    return SKIP
   }
 }
 
-export class DropStage<T> extends LinearStage<T, T> {
+export class DropStage<T> extends FusableStage<T, T> {
   constructor(readonly n: number) {
     super('drop')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new DropLogic<T>(this.shape, attributes, this.n)
+  createOp(attributes: Attributes): Op<T, T> {
+    return new DropOp<T>(attributes, this.n)
   }
 }
 
-class DropWhileLogic<T> extends SupervisedLogic<T, T> {
+class DropWhileOp<T> extends Op<T, T> {
   #dropping = true
-  constructor(shape: FlowShape<T, T>, attributes: Attributes, readonly p: (x: T) => boolean) {
-    super(shape, attributes)
+  constructor(attributes: Attributes, readonly p: (x: T) => boolean) {
+    super(attributes.decider)
   }
-  onPush(): void {
-    const x = this.grab(this.in)
+  onElement(x: T): T | Skip {
     if (this.#dropping) {
-      let drop: boolean
-      try {
-        drop = this.p(x)
-      } catch (e) {
-        return this.supervise(e)
-      }
-      if (drop) return this.pull(this.in)
+      if (this.p(x)) return SKIP
       this.#dropping = false
     }
-    this.push(this.out, x)
+    return x
   }
 }
 
-export class DropWhileStage<T> extends LinearStage<T, T> {
+export class DropWhileStage<T> extends FusableStage<T, T> {
   constructor(readonly p: (x: T) => boolean) {
     super('dropWhile')
   }
-  createLogic(attributes: Attributes): GraphStageLogic {
-    return new DropWhileLogic(this.shape, attributes, this.p)
+  createOp(attributes: Attributes): Op<T, T> {
+    return new DropWhileOp(attributes, this.p)
   }
 }

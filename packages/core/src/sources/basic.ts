@@ -1,12 +1,14 @@
 /**
- * Elementary sources: from an iterable, a single element, a range, a repeated element, empty,
- * never, failed, and from a promise.
+ * Elementary sources: from an iterable, a single element, a range, a repeated element, empty
+ * (all synchronous, so they can head a fused chain), never, failed, and from a promise.
  *
  * Shared contract: emit only when downstream pulls; complete after the last element; stop at
  * once (releasing any iterator through `return()`) when downstream cancels.
  */
+import type { Attributes } from '../stage/Attributes.js'
 import { GraphStageLogic } from '../stage/GraphStageLogic.js'
 import type { Outlet, SourceShape } from '../stage/ports.js'
+import { DONE, SyncSourceStage, type Done, type SyncSource } from '../stage/fusion.js'
 import { SourceStage } from '../stage/linear.js'
 
 /** A source logic whose only handler is itself. */
@@ -20,92 +22,113 @@ export abstract class SourceLogic<T> extends GraphStageLogic {
   abstract onPull(): void
 }
 
-class ArrayLogic<T> extends SourceLogic<T> {
+class ArraySource<T> implements SyncSource<T> {
   #i = 0
-  constructor(shape: SourceShape<T>, readonly arr: readonly T[]) {
-    super(shape)
-  }
-  onPull(): void {
+  constructor(readonly arr: readonly T[]) {}
+  next(): T | Done {
     const i = this.#i
-    const arr = this.arr
-    if (i < arr.length) {
-      this.#i = i + 1
-      this.push(this.out, arr[i] as T)
-      if (i + 1 === arr.length) this.complete(this.out)
-    } else this.complete(this.out)
+    if (i >= this.arr.length) return DONE
+    this.#i = i + 1
+    return this.arr[i] as T
+  }
+  exhausted(): boolean {
+    return this.#i >= this.arr.length
   }
 }
 
-class IteratorLogic<T> extends SourceLogic<T> {
+class IteratorSource<T> implements SyncSource<T> {
   #iter: Iterator<T> | undefined = undefined
-  constructor(shape: SourceShape<T>, readonly iterable: Iterable<T>) {
-    super(shape)
-  }
-  onPull(): void {
+  constructor(readonly iterable: Iterable<T>) {}
+  next(): T | Done {
     const iter = (this.#iter ??= this.iterable[Symbol.iterator]())
     const r = iter.next()
-    if (r.done) {
-      this.#iter = undefined
-      this.complete(this.out)
-    } else this.push(this.out, r.value)
+    if (!r.done) return r.value
+    this.#iter = undefined
+    return DONE
   }
-  onDownstreamFinish(cause: unknown): void {
+  close(): void {
     const iter = this.#iter
     this.#iter = undefined
     iter?.return?.()
-    this.cancelStage(cause)
   }
 }
 
-export class IterableSource<T> extends SourceStage<T> {
+export class IterableSource<T> extends SyncSourceStage<T> {
   constructor(readonly iterable: Iterable<T>) {
     super('from')
   }
-  createLogic(): GraphStageLogic {
+  createSource(): SyncSource<T> {
     const it = this.iterable
-    return Array.isArray(it) ? new ArrayLogic(this.shape, it as readonly T[]) : new IteratorLogic(this.shape, it)
+    return Array.isArray(it) ? new ArraySource(it as readonly T[]) : new IteratorSource(it)
   }
 }
 
-class RangeLogic extends SourceLogic<number> {
+class RangeIterator implements SyncSource<number> {
   #next: number
-  constructor(shape: SourceShape<number>, readonly stage: RangeSource) {
-    super(shape)
+  constructor(readonly stage: RangeSource) {
     this.#next = stage.start
   }
-  onPull(): void {
+  next(): number | Done {
     const x = this.#next
     const { end, step } = this.stage
-    if (step > 0 ? x > end : x < end) return this.complete(this.out)
+    if (step > 0 ? x > end : x < end) return DONE
     this.#next = x + step
-    this.push(this.out, x)
+    return x
+  }
+  exhausted(): boolean {
+    const { end, step } = this.stage
+    return step > 0 ? this.#next > end : this.#next < end
   }
 }
 
-export class RangeSource extends SourceStage<number> {
+export class RangeSource extends SyncSourceStage<number> {
   constructor(readonly start: number, readonly end: number, readonly step: number) {
     super('range')
   }
-  createLogic(): GraphStageLogic {
-    return new RangeLogic(this.shape, this)
+  createSource(): SyncSource<number> {
+    return new RangeIterator(this)
   }
 }
 
-class RepeatLogic<T> extends SourceLogic<T> {
-  constructor(shape: SourceShape<T>, readonly elem: T) {
-    super(shape)
-  }
-  onPull(): void {
-    this.push(this.out, this.elem)
+class Repeater<T> implements SyncSource<T> {
+  constructor(readonly elem: T) {}
+  next(): T {
+    return this.elem
   }
 }
 
-export class RepeatSource<T> extends SourceStage<T> {
+export class RepeatSource<T> extends SyncSourceStage<T> {
   constructor(readonly elem: T) {
     super('repeat')
   }
-  createLogic(): GraphStageLogic {
-    return new RepeatLogic(this.shape, this.elem)
+  createSource(): SyncSource<T> {
+    return new Repeater(this.elem)
+  }
+}
+
+const EXHAUSTED: SyncSource<never> = { next: () => DONE, exhausted: () => true }
+
+/** Standalone (not fused), `empty` completes at once, without waiting for demand. */
+class EmptyLogic<T> extends SourceLogic<T> {
+  constructor(shape: SourceShape<T>, name: string) {
+    super(shape)
+    this._name = name
+  }
+  override preStart(): void {
+    this.completeStage()
+  }
+  onPull(): void {}
+}
+
+export class EmptySource<T> extends SyncSourceStage<T> {
+  constructor() {
+    super('empty')
+  }
+  createSource(): SyncSource<T> {
+    return EXHAUSTED
+  }
+  override createLogic(attributes: Attributes): GraphStageLogic {
+    return new EmptyLogic(this.shape, attributes.name ?? this.name)
   }
 }
 
@@ -114,15 +137,14 @@ class TerminalLogic<T> extends SourceLogic<T> {
     super(shape)
   }
   override preStart(): void {
-    if (this.stage.mode === 'empty') this.completeStage()
-    else if (this.stage.mode === 'failed') this.failStage(this.stage.error)
+    if (this.stage.mode === 'failed') this.failStage(this.stage.error)
   }
   onPull(): void {}
 }
 
-/** Completes or fails at once, or (never) waits until cancelled. */
+/** Fails at once, or (never) waits until cancelled. */
 export class TerminalSource<T> extends SourceStage<T> {
-  constructor(readonly mode: 'empty' | 'never' | 'failed', readonly error?: unknown) {
+  constructor(readonly mode: 'never' | 'failed', readonly error?: unknown) {
     super(mode)
   }
   createLogic(): GraphStageLogic {
