@@ -29,6 +29,9 @@ export class Flow<In, Out, Mat = NotUsed> extends FlowOps<'flow', In, Out, Mat> 
   constructor(/** @internal */ readonly module: Module) {
     super()
   }
+  protected override concrete(): Module {
+    return concreteFlowModule(this.module)
+  }
   protected wrap<O2, M2>(module: Module): Flow<In, O2, M2> {
     return new Flow(module)
   }

@@ -42,6 +42,11 @@ export abstract class FlowOps<K extends Kind, In, Out, Mat> {
   /** @internal the immutable graph behind this blueprint. */
   abstract readonly module: Module
 
+  /** @internal the module to transform as a whole (a Flow makes its identity module concrete first). */
+  protected concrete(): Module {
+    return this.module
+  }
+
   /** @internal a blueprint of the same kind around `module`. */
   protected abstract wrap<O2, M2>(module: Module): Repr<K, In, O2, M2>
 
@@ -65,24 +70,24 @@ export abstract class FlowOps<K extends Kind, In, Out, Mat> {
   }
   /** Transform the materialized value. */
   mapMaterializedValue<M2>(f: (m: Mat) => M2): Repr<K, In, Out, M2> {
-    return this.wrap(this.module.mapMat(f))
+    return this.wrap(this.concrete().mapMat(f))
   }
   /** Put this blueprint in its own island: an async boundary with a bounded buffer on each side. */
   async(bufferSize?: number): Repr<K, In, Out, Mat> {
-    const m = bufferSize === undefined ? this.module : this.module.withAttributes(Attributes.inputBuffer(bufferSize, bufferSize))
+    const m = bufferSize === undefined ? this.concrete() : this.concrete().withAttributes(Attributes.inputBuffer(bufferSize, bufferSize))
     return this.wrap(m.async())
   }
   /** Attributes for every stage in this blueprint (a stage's own attributes still win). */
   withAttributes(attributes: Attributes): Repr<K, In, Out, Mat> {
-    return this.wrap(this.module.withAttributes(attributes))
+    return this.wrap(this.concrete().withAttributes(attributes))
   }
   /** Name the stages of this blueprint (in logs and errors). */
   named(name: string): Repr<K, In, Out, Mat> {
-    return this.wrap(this.module.withAttributes(Attributes.named(name)))
+    return this.wrap(this.concrete().withAttributes(Attributes.named(name)))
   }
   /** Supervision for the user functions of the operators in this blueprint. */
   withSupervision(decider: Decider): Repr<K, In, Out, Mat> {
-    return this.wrap(this.module.withAttributes(Attributes.supervisionStrategy(decider)))
+    return this.wrap(this.concrete().withAttributes(Attributes.supervisionStrategy(decider)))
   }
 
   // ---- simple operators ----

@@ -17,6 +17,7 @@ export { GraphStage, GraphStageWithMaterializedValue, NotUsed, type AnyStage } f
 export { GraphStageLogic, AsyncCallback, type InHandler, type OutHandler } from './stage/GraphStageLogic.js'
 export { Inlet, Outlet, Shape, SourceShape, FlowShape, SinkShape, BidiShape, FanInShape, FanOutShape } from './stage/ports.js'
 export { LinearStage, SourceStage } from './stage/linear.js'
+export { FusableStage, Op, SyncSourceStage, SyncSinkStage, SKIP, DONE, PENDING, type SyncSource, type SyncSink, type Skip, type Done, type Pending } from './stage/fusion.js'
 export { Materializer, defaultMaterializer, consoleLogger, type Logger, type MaterializerSettings } from './internal/materializer.js'
 export type { Scheduler, Cancellable } from './internal/scheduler.js'
 // @@section exports-helpers (one line per added export; keep sorted within your own block)

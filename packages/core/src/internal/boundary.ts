@@ -98,6 +98,9 @@ class ChannelSource implements SyncSource<unknown> {
     if (ch.failed) throw ch.error
     return DONE
   }
+  exhausted(): boolean {
+    return this.ch.done && this.ch.buffer.isEmpty
+  }
   close(cause: unknown): void {
     this.ch.wake = undefined
     if (!this.ch.done) this.ch.cancelUpstream!(cause)

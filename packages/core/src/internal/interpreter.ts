@@ -272,31 +272,18 @@ export class GraphInterpreter {
     }
   }
 
-  /** Deliver a push to `t` now (the caller already flipped the state with DirectFlip). */
-  directPush(c: Connection, t: GraphStageLogic): void {
+  /**
+   * Deliver a push (`push: true`) or a pull to `t` now; the caller already flipped the state with
+   * DirectFlip. An error thrown by `t`'s handler fails `t`, not the caller.
+   */
+  direct(c: Connection, t: GraphStageLogic, push: boolean): void {
     const prev = this.activeStage
     this.activeStage = t
     t._idle = false
     this.depth++
     try {
-      c.inHandler.onPush()
-    } catch (e) {
-      this.#reportStageError(e)
-    }
-    t._idle = true
-    this.depth--
-    if (t._portsOpen === 0 && !t._keepGoing && !t._finalized) this.#finalizeStage(t)
-    this.activeStage = prev
-  }
-
-  /** Deliver a pull to `t` now (the caller already flipped the state with DirectFlip). */
-  directPull(c: Connection, t: GraphStageLogic): void {
-    const prev = this.activeStage
-    this.activeStage = t
-    t._idle = false
-    this.depth++
-    try {
-      c.outHandler.onPull()
+      if (push) c.inHandler.onPush()
+      else c.outHandler.onPull()
     } catch (e) {
       this.#reportStageError(e)
     }

@@ -35,7 +35,10 @@ export interface MaterializerSettings {
   /** Time source for every timer of the streams it runs; tests pass virtual time. */
   readonly scheduler?: Scheduler
   readonly logger?: Logger
-  /** Elements buffered on each side of an async boundary (default 16). */
+  /**
+   * Elements buffered across an async boundary (default 64: islands share one thread, so the
+   * buffer is what batches the hand-over between them; byte-stream boundaries set their own).
+   */
   readonly inputBuffer?: number
   /** Events an island runs before other islands get a turn (default 4096). */
   readonly sliceEvents?: number
@@ -60,7 +63,7 @@ export class Materializer {
   private constructor(settings: MaterializerSettings) {
     this.scheduler = settings.scheduler ?? systemScheduler
     this.logger = settings.logger ?? consoleLogger
-    this.inputBuffer = settings.inputBuffer ?? 16
+    this.inputBuffer = settings.inputBuffer ?? 64
     this.operatorFusion = settings.operatorFusion ?? true
     if (!(this.inputBuffer >= 1)) throw new InvalidArgumentError('inputBuffer', this.inputBuffer, 'at least 1')
     this.executor = new Executor({ sliceEvents: settings.sliceEvents ?? 4096, turnEvents: settings.turnEvents ?? 32768 })

@@ -5,6 +5,7 @@
  * Shared contract: emit only when downstream pulls; complete after the last element; stop at
  * once (releasing any iterator through `return()`) when downstream cancels.
  */
+import { InvalidArgumentError } from '../errors.js'
 import type { Attributes } from '../stage/Attributes.js'
 import { GraphStageLogic } from '../stage/GraphStageLogic.js'
 import type { Outlet, SourceShape } from '../stage/ports.js'
@@ -65,25 +66,30 @@ export class IterableSource<T> extends SyncSourceStage<T> {
 
 class RangeIterator implements SyncSource<number> {
   #next: number
-  constructor(readonly stage: RangeSource) {
+  readonly #end: number
+  readonly #step: number
+  constructor(stage: RangeSource) {
     this.#next = stage.start
+    this.#end = stage.end
+    this.#step = stage.step
   }
   next(): number | Done {
     const x = this.#next
-    const { end, step } = this.stage
-    if (step > 0 ? x > end : x < end) return DONE
-    this.#next = x + step
+    if (this.#step > 0 ? x > this.#end : x < this.#end) return DONE
+    this.#next = x + this.#step
     return x
   }
   exhausted(): boolean {
-    const { end, step } = this.stage
-    return step > 0 ? this.#next > end : this.#next < end
+    return this.#step > 0 ? this.#next > this.#end : this.#next < this.#end
   }
 }
 
 export class RangeSource extends SyncSourceStage<number> {
   constructor(readonly start: number, readonly end: number, readonly step: number) {
     super('range')
+    if (!Number.isFinite(start)) throw new InvalidArgumentError('start', start, 'a finite number')
+    if (Number.isNaN(end)) throw new InvalidArgumentError('end', end, 'a number')
+    if (!Number.isFinite(step) || step === 0) throw new InvalidArgumentError('step', step, 'a finite number other than 0')
   }
   createSource(): SyncSource<number> {
     return new RangeIterator(this)

@@ -3,30 +3,38 @@
  * time it is materialized, creates a fresh {@link GraphStageLogic} holding all mutable state, so
  * one stage can be materialized any number of times.
  *
+ * Define the logic class once at module level (never a class expression inside `createLogic`:
+ * a new class per materialization defeats the JIT).
+ *
  * @example A user-written stage that passes on every n-th element
  * ```ts
- * class EveryNth<T> extends GraphStage<FlowShape<T, T>> {
- *   readonly shape = new FlowShape(new Inlet<T>('EveryNth.in'), new Outlet<T>('EveryNth.out'))
- *   constructor(readonly n: number) { super() }
- *   createLogic() {
- *     const { in: inlet, out } = this.shape
- *     const n = this.n
- *     return new (class extends GraphStageLogic {
- *       #seen = 0
- *       constructor(shape: FlowShape<T, T>) {
- *         super(shape)
- *         this.setHandlers(inlet, out, this)
- *       }
- *       onPush() {
- *         const x = this.grab(inlet)
- *         if (++this.#seen % n === 0) this.push(out, x)
- *         else this.pull(inlet)
- *       }
- *       onPull() { this.pull(inlet) }
- *     })(this.shape)
+ * class EveryNthLogic<T> extends GraphStageLogic {
+ *   #seen = 0
+ *   constructor(readonly s: FlowShape<T, T>, readonly n: number) {
+ *     super(s)
+ *     this.setHandlers(s.in, s.out, this)
+ *   }
+ *   onPush() {
+ *     const x = this.grab(this.s.in)
+ *     if (++this.#seen % this.n === 0) this.push(this.s.out, x)
+ *     else this.pull(this.s.in)
+ *   }
+ *   onPull() {
+ *     this.pull(this.s.in)
  *   }
  * }
- * await Source.range(1, 10).via(Flow.fromGraph(new EveryNth(3))).runWith(Sink.seq()) // [3, 6, 9]
+ *
+ * class EveryNth<T> extends GraphStage<FlowShape<T, T>> {
+ *   readonly shape = new FlowShape(new Inlet<T>('EveryNth.in'), new Outlet<T>('EveryNth.out'))
+ *   constructor(readonly n: number) {
+ *     super()
+ *   }
+ *   createLogic() {
+ *     return new EveryNthLogic(this.shape, this.n)
+ *   }
+ * }
+ *
+ * await Source.range(1, 10).via(Flow.fromGraph(new EveryNth<number>(3))).runWith(Sink.seq()) // [3, 6, 9]
  * ```
  */
 import type { Materializer } from '../internal/materializer.js'

@@ -110,7 +110,10 @@ export class AsyncCallback<T> {
   invoke(value: T): boolean {
     return this.#logic._invokeExternal(this.#handler, value)
   }
-  /** Like `invoke`, resolving once the handler ran, rejecting with `StreamDetachedError` if the stage stopped first. */
+  /**
+   * Like `invoke`, resolving once the handler ran; rejecting with the handler's error if it threw
+   * (the stage then fails), or with `StreamDetachedError` if the stage stopped first.
+   */
   invokeWithFeedback(value: T): Promise<void> {
     return this.#logic._invokeWithFeedback(this.#handler, value)
   }
@@ -132,6 +135,7 @@ export abstract class GraphStageLogic {
   #timers: Map<unknown, Timer> | undefined
   #early: [(arg: any) => void, unknown][] | undefined
   #feedback: Set<(e: unknown) => void> | undefined
+  #stopHooks: (() => void)[] | undefined
 
   constructor(readonly shape: Shape) {
     this._inConns = new Array(shape.inlets.length)
@@ -202,7 +206,7 @@ export abstract class GraphStageLogic {
       const it = this._interpreter!
       if (t._idle && it.depth < MAX_DIRECT_DEPTH) {
         c.state = s ^ DirectFlip
-        it.directPush(c, t)
+        it.direct(c, t, true)
       } else {
         c.state = s ^ PushStartFlip
         it.enqueue(c)
@@ -225,7 +229,7 @@ export abstract class GraphStageLogic {
       const it = this._interpreter!
       if (t._idle && it.depth < MAX_DIRECT_DEPTH) {
         c.state = s ^ DirectFlip
-        it.directPull(c, t)
+        it.direct(c, t, false)
       } else {
         c.state = s ^ PullStartFlip
         it.enqueue(c)
@@ -415,7 +419,12 @@ export abstract class GraphStageLogic {
       feedback.add(reject)
       const ok = this._invokeExternal((a: unknown) => {
         feedback.delete(reject)
-        handler(a)
+        try {
+          handler(a)
+        } catch (e) {
+          reject(e)
+          throw e // the stage fails as with any throwing handler
+        }
         resolve()
       }, arg)
       if (!ok) {
@@ -494,7 +503,18 @@ export abstract class GraphStageLogic {
       for (const reject of fb) reject(err)
       fb.clear()
     }
-    this.postStop()
+    try {
+      this.postStop()
+    } finally {
+      const hooks = this.#stopHooks
+      this.#stopHooks = undefined
+      if (hooks !== undefined) for (const h of hooks) h()
+    }
+  }
+
+  /** @internal Run `hook` once, right after this stage's `postStop` (used by sub-stream ports). */
+  _onStop(hook: () => void): void {
+    ;(this.#stopHooks ??= []).push(hook)
   }
 
   /** Number of active timers (for leak checks). */

@@ -58,7 +58,7 @@ export type Pending = typeof PENDING
 export interface SyncSource<T> {
   /** The next element, DONE, or PENDING (only for sources that were given a `wake` in `start`). Throw to fail. */
   next(): T | Done | Pending
-  /** True when the next `next()` would return DONE (lets the chain complete right after its last element). */
+  /** True when the next `next()` would return DONE or throw (lets the chain end right after its last element). */
   exhausted?(): boolean
   /** Called once before the first `next`, with a function to call when a PENDING source has elements again. */
   start?(wake: () => void): void
@@ -183,21 +183,21 @@ abstract class FusedLogic extends GraphStageLogic {
    */
   protected runChain(x: unknown, start: number): unknown {
     const ops = this.ops
-    for (let i = start; i < ops.length; i++) {
-      const op = ops[i]!
-      let y: unknown
-      try {
-        y = op.onElement(x)
-      } catch (e) {
-        if (!this.#supervise(op, e)) return NOT_RUNNING
-        y = SKIP
+    let i = start
+    try {
+      for (; i < ops.length; i++) {
+        const op = ops[i]!
+        const y = op.onElement(x)
+        if (op.done) {
+          this.endAt(i, y)
+          return NOT_RUNNING
+        }
+        if (y === SKIP) return SKIP
+        x = y
       }
-      if (op.done) {
-        this.endAt(i, y)
-        return NOT_RUNNING
-      }
-      if (y === SKIP) return SKIP
-      x = y
+    } catch (e) {
+      // the element is dropped (resume, restart) or the stage fails (stop)
+      return this.#supervise(ops[i]!, e) ? SKIP : NOT_RUNNING
     }
     return x
   }
@@ -264,6 +264,31 @@ abstract class FusedLogic extends GraphStageLogic {
   protected get ended(): boolean {
     return this.#ended
   }
+
+  /** Set once a polled source is finished, failed or closed (so it is closed only once). */
+  protected sourceClosed = false
+
+  /**
+   * Poll `src` once and run the element through the chain: the element to deliver, SKIP (poll
+   * again), or NOT_RUNNING (stop polling: the source is pending, or the chain ended or failed).
+   */
+  protected pollOnce(src: SyncSource<unknown>): unknown {
+    let x: unknown
+    try {
+      x = src.next()
+    } catch (e) {
+      this.sourceClosed = true
+      this.abort(e)
+      return NOT_RUNNING
+    }
+    if (x === DONE) {
+      this.sourceClosed = true
+      this.finishFrom(0, [])
+      return NOT_RUNNING
+    }
+    if (x === PENDING) return NOT_RUNNING
+    return this.ops.length === 0 ? x : this.runChain(x, 0)
+  }
 }
 
 export class FusedFlowLogic extends FusedLogic {
@@ -293,7 +318,6 @@ export class FusedFlowLogic extends FusedLogic {
 
 export class FusedSourceLogic extends FusedLogic {
   readonly #resume: AsyncCallback<void>
-  #closed = false
   constructor(
     shape: SourceShape<any>,
     readonly source: SyncSource<unknown>,
@@ -304,40 +328,26 @@ export class FusedSourceLogic extends FusedLogic {
     this._name = name
     this.setHandler(shape.out, this)
     this.#resume = this.getAsyncCallback(() => {
-      if (!this.ended && this.isAvailable(this.out!)) this.onPull()
+      if (this.ended) return
+      if (this.isAvailable(this.out!)) this.onPull()
+      // completion and failure need no demand: a woken source that is over is finished now
+      else if (this.source.exhausted?.() === true) this.pollOnce(this.source)
     })
   }
   override preStart(): void {
     this.source.start?.(() => this.#resume.invoke())
     super.preStart()
-    if (!this.ended && this.source.exhausted?.() === true) {
-      this.#closed = true
-      this.finishFrom(0, [])
-    }
+    // an exhausted source ends the chain at once: polling it yields DONE (or throws its failure)
+    if (!this.ended && this.source.exhausted?.() === true) this.pollOnce(this.source)
   }
   onPull(): void {
     const src = this.source
     for (let budget = POLL_BATCH; budget > 0; budget--) {
-      let x: unknown
-      try {
-        x = src.next()
-      } catch (e) {
-        this.#closed = true
-        return this.failStage(e)
-      }
-      if (x === DONE) {
-        this.#closed = true
-        return this.finishFrom(0, [])
-      }
-      if (x === PENDING) return
-      const y = this.ops.length === 0 ? x : this.runChain(x, 0)
+      const y = this.pollOnce(src)
       if (y === NOT_RUNNING) return
       if (y !== SKIP) {
         this.push(this.out!, y)
-        if (src.exhausted?.() === true) {
-          this.#closed = true
-          this.finishFrom(0, [])
-        }
+        if (src.exhausted?.() === true) this.pollOnce(src)
         return
       }
     }
@@ -352,9 +362,14 @@ export class FusedSourceLogic extends FusedLogic {
   protected stopUpstream(): void {
     this.#close(NoMoreElementsNeeded)
   }
+  /** A failing chain cancels its source with the failure, as a failing stage cancels its inlets. */
+  protected override abort(error: unknown): void {
+    this.#close(error)
+    this.failStage(error)
+  }
   #close(cause: unknown): void {
-    if (this.#closed) return
-    this.#closed = true
+    if (this.sourceClosed) return
+    this.sourceClosed = true
     this.source.close?.(cause)
   }
   override postStop(): void {
@@ -370,7 +385,6 @@ class FusedPumpLogic extends FusedLogic {
   readonly #resume: AsyncCallback<void>
   readonly #cancel: AsyncCallback<unknown>
   #tail: unknown[] | undefined = undefined
-  #closed = false
   constructor(
     readonly source: SyncSource<unknown>,
     ops: readonly Op<any, any>[],
@@ -401,19 +415,7 @@ class FusedPumpLogic extends FusedLogic {
     if (this.ended) return
     for (let budget = POLL_BATCH; budget > 0; budget--) {
       if (!sink.hasRoom()) return
-      let x: unknown
-      try {
-        x = source.next()
-      } catch (e) {
-        this.#closed = true
-        return this.abort(e)
-      }
-      if (x === DONE) {
-        this.#closed = true
-        return this.finishFrom(0, [])
-      }
-      if (x === PENDING) return
-      const y = this.ops.length === 0 ? x : this.runChain(x, 0)
+      const y = this.pollOnce(source)
       if (y === NOT_RUNNING) return
       if (y !== SKIP) sink.offer(y)
     }
@@ -440,12 +442,12 @@ class FusedPumpLogic extends FusedLogic {
     this.#close(NoMoreElementsNeeded)
   }
   #close(cause: unknown): void {
-    if (this.#closed) return
-    this.#closed = true
+    if (this.sourceClosed) return
+    this.sourceClosed = true
     this.source.close?.(cause)
   }
   override postStop(): void {
-    if (!this.#closed) {
+    if (!this.sourceClosed) {
       const e = new AbruptTerminationError(this.toString())
       this.#close(e)
       this.sink.fail(e)

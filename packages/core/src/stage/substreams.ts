@@ -72,23 +72,23 @@ interface OwnedPort {
 
 const portsByOwner = new WeakMap<GraphStageLogic, Set<OwnedPort>>()
 
-/** Close `port` after `owner`'s postStop, unless it was released first. */
+/**
+ * Close `port` after `owner`'s postStop, unless it was released first (through the logic's
+ * internal stop hook, registered once per owner). Because of this, the inner side never waits in vain: by the time the owner is
+ * finalized, its port was closed and the inner stage's completion, failure or cancellation is
+ * already queued — the inner side can ignore an `invoke` that returns false.
+ */
 function adopt(owner: GraphStageLogic, port: OwnedPort): void {
   let ports = portsByOwner.get(owner)
   if (ports === undefined) {
     const set = new Set<OwnedPort>()
     ports = set
     portsByOwner.set(owner, set)
-    const ownPostStop = owner.postStop
-    owner.postStop = function postStopThenCloseSubstreams(this: GraphStageLogic): void {
-      try {
-        ownPostStop.call(this)
-      } finally {
-        const open = [...set]
-        set.clear()
-        for (const p of open) p._ownerStopped()
-      }
-    }
+    owner._onStop(() => {
+      const open = [...set]
+      set.clear()
+      for (const p of open) p._ownerStopped()
+    })
   }
   ports.add(port)
 }
