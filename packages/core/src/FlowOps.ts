@@ -249,7 +249,7 @@ export abstract class FlowOps<K extends Kind, In, Out, Mat> {
     return this.andThen(new DropWhileStage(p))
   }
 
-  // @@section async (mapAsync, mapAsyncUnordered)
+  // ---- async: mapAsync, mapAsyncUnordered ----
   /**
    * Transform each element with an asynchronous function, at most `parallelism` at a time, and
    * emit the results in input order. A rejection is supervised (`stop` fails, `resume`/`restart` drop the element).
@@ -273,9 +273,8 @@ export abstract class FlowOps<K extends Kind, In, Out, Mat> {
   mapAsyncUnordered<T>(parallelism: number, f: (x: Out) => PromiseLike<T> | T): Repr<K, In, T, Mat> {
     return this.andThen(new MapAsyncUnorderedStage(parallelism, f))
   }
-  // @@end async
 
-  // @@section buffering (buffer, grouped, sliding, intersperse)
+  // ---- buffering: buffer, grouped, sliding, intersperse ----
   /**
    * Buffer up to `size` elements, pulling upstream eagerly; `overflowStrategy` says what happens when full
    * (`backpressure`, drop the oldest `dropHead`, the newest `dropTail`, all `dropBuffer`, the incoming `dropNew`,
@@ -324,9 +323,8 @@ export abstract class FlowOps<K extends Kind, In, Out, Mat> {
   intersperse(inject: Out, options?: IntersperseOptions<Out>): Repr<K, In, Out, Mat> {
     return this.andThen(new IntersperseStage<Out>(inject, options))
   }
-  // @@end buffering
 
-  // @@section errors (recover, recoverWith, mapError, log)
+  // ---- errors: recover, recoverWith, mapError, log ----
   /**
    * On upstream failure, emit `f(error)` as a last element and complete; if `f` returns `undefined`, fail as before.
    * - Emits when: upstream emits, or upstream failed and `f` returned an element
@@ -373,9 +371,8 @@ export abstract class FlowOps<K extends Kind, In, Out, Mat> {
   recoverWith(f: (error: unknown) => Source<Out, any> | undefined, attempts = Infinity): Repr<K, In, Out, Mat> {
     return this.andThen(new RecoverWithStage<Out>(f, attempts))
   }
-  // @@end errors
 
-  // @@section composition (concat, prepend, orElse, watchTermination)
+  // ---- composition: concat, prepend, orElse, watchTermination ----
   /**
    * Emit all elements of this stream, then all elements of `other`; `other`'s materialized value is dropped.
    * `other` is materialized (started) together with this stream, but pulled only once this stream completed.
@@ -437,9 +434,8 @@ export abstract class FlowOps<K extends Kind, In, Out, Mat> {
   watchTermination<M2>(combine: (mat: Mat, done: Promise<void>) => M2): Repr<K, In, Out, M2> {
     return this.viaModule(Module.atomic(new WatchTerminationStage<Out>()), combine)
   }
-  // @@end composition
 
-  // @@section timers (takeWithin, idleTimeout, initialTimeout, completionTimeout, backpressureTimeout, keepAlive)
+  // ---- timers: takeWithin, idleTimeout, initialTimeout, completionTimeout, backpressureTimeout, keepAlive ----
   /**
    * Pass on elements until `duration` has elapsed since materialization, then complete.
    * - Emits when: upstream emits and the duration has not elapsed
@@ -506,5 +502,4 @@ export abstract class FlowOps<K extends Kind, In, Out, Mat> {
   keepAlive<U = Out>(maxIdle: Duration, inject: () => U): Repr<K, In, Out | U, Mat> {
     return this.andThen(new KeepAliveStage<Out, U>(maxIdle, inject))
   }
-  // @@end timers
 }

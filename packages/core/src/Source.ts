@@ -74,7 +74,7 @@ export class Source<Out, Mat = NotUsed> extends FlowOps<'source', unknown, Out, 
     return Source.fromGraph(new PromiseSource(typeof promise === 'function' ? promise : () => promise))
   }
 
-  // @@section sources-timers (tick)
+  // ---- sources-timers: tick ----
   /**
    * Emit `elem` at `initialDelay`, then every `interval` (positive) at exact deadlines; the materialized `Cancellable` completes the source.
    * - Emits when: a tick is due and downstream is pulling (a tick without demand is dropped, not buffered)
@@ -86,9 +86,8 @@ export class Source<Out, Mat = NotUsed> extends FlowOps<'source', unknown, Out, 
   static tick<T>(initialDelay: Duration, interval: Duration, elem: T): Source<T, Cancellable> {
     return Source.fromGraph(new TickSource(initialDelay, interval, elem))
   }
-  // @@end sources-timers
 
-  // @@section sources-more (lazy, unfold, unfoldAsync, unfoldResource, unfoldResourceAsync)
+  // ---- sources-more: lazy, unfold, unfoldAsync, unfoldResource, unfoldResourceAsync ----
   static {
     // sub-stream ports (stage/substreams.ts) build sources through this, so they need not import this module
     _registerSourceFactory((module) => new Source(module))
@@ -160,7 +159,6 @@ export class Source<Out, Mat = NotUsed> extends FlowOps<'source', unknown, Out, 
   static lazy<T, M>(create: () => Source<T, M>): Source<T, Promise<M>> {
     return Source.lazySource(create)
   }
-  // @@end sources-more
 
   // ---- terminal operations ----
 

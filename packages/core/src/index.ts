@@ -20,10 +20,9 @@ export { LinearStage, SourceStage } from './stage/linear.js'
 export { FusableStage, Op, SyncSourceStage, SyncSinkStage, SKIP, DONE, PENDING, type SyncSource, type SyncSink, type Skip, type Done, type Pending } from './stage/fusion.js'
 export { Materializer, defaultMaterializer, consoleLogger, type Logger, type MaterializerSettings } from './internal/materializer.js'
 export type { Scheduler, Cancellable } from './internal/scheduler.js'
-// @@section exports-helpers (one line per added export; keep sorted within your own block)
+// ---- operators, kill switches and sub-stream ports ----
 export { KillSwitches, SharedKillSwitch, UniqueKillSwitch, type KillSwitch } from './KillSwitch.js'
 export type { OverflowStrategy } from './ops/buffer.js'
 export type { IntersperseOptions } from './ops/grouped.js'
 export type { LogLevel, LogOptions } from './ops/log.js'
 export { SubSinkInlet, SubSourceOutlet, type SubSinkInletHandler, type SubSourceOutletHandler } from './stage/substreams.js'
-// @@end exports-helpers

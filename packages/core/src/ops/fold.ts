@@ -9,7 +9,7 @@ import { EmptyStreamError } from '../errors.js'
 import type { Attributes } from '../stage/Attributes.js'
 import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
 import type { FlowShape } from '../stage/ports.js'
-import { FusableStage, Op, SKIP, type Skip } from '../stage/fusion.js'
+import { FusableStage, Op, SKIP, type Skip, type Step } from '../stage/fusion.js'
 import { LinearStage } from '../stage/linear.js'
 import { SupervisedLogic } from './supervised.js'
 
@@ -60,6 +60,17 @@ class FoldOp<In, S> extends Op<In, S> {
   onElement(x: In): Skip {
     this.#acc = this.f(this.#acc, x)
     return SKIP
+  }
+  override compose(): Step {
+    const f = this.f
+    return (x) => {
+      try {
+        this.#acc = f(this.#acc, x as In)
+      } catch (e) {
+        return this.fail(e)
+      }
+      return SKIP
+    }
   }
   override onFinish(): S {
     return this.#acc

@@ -11,7 +11,7 @@
 import { Attributes } from '../stage/Attributes.js'
 import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
 import type { FlowShape } from '../stage/ports.js'
-import { FusableStage, Op, SKIP, type Skip } from '../stage/fusion.js'
+import { FusableStage, Op, SKIP, type Skip, type Step } from '../stage/fusion.js'
 import { decide, LinearStage } from '../stage/linear.js'
 import { SupervisedLogic } from './supervised.js'
 
@@ -23,6 +23,18 @@ class MapOp<In, Out> extends Op<In, Out> {
   }
   onElement(x: In): Out {
     return this.f(x)
+  }
+  override compose(next: Step): Step {
+    const f = this.f
+    return (x) => {
+      let y: Out
+      try {
+        y = f(x as In)
+      } catch (e) {
+        return this.fail(e)
+      }
+      return next(y)
+    }
   }
 }
 
@@ -41,6 +53,18 @@ class FilterOp<T> extends Op<T, T> {
   }
   onElement(x: T): T | Skip {
     return this.p(x) === this.keep ? x : SKIP
+  }
+  override compose(next: Step): Step {
+    const { p, keep } = this
+    return (x) => {
+      let ok: boolean
+      try {
+        ok = p(x as T)
+      } catch (e) {
+        return this.fail(e)
+      }
+      return ok === keep ? next(x) : SKIP
+    }
   }
 }
 
@@ -61,6 +85,18 @@ class CollectOp<In, Out> extends Op<In, Out> {
   onElement(x: In): Out | Skip {
     const y = this.f(x)
     return y === undefined ? SKIP : y
+  }
+  override compose(next: Step): Step {
+    const f = this.f
+    return (x) => {
+      let y: Out | undefined
+      try {
+        y = f(x as In)
+      } catch (e) {
+        return this.fail(e)
+      }
+      return y === undefined ? SKIP : next(y)
+    }
   }
 }
 

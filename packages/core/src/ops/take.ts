@@ -6,7 +6,7 @@
  * the rest through. All request elements only on downstream demand.
  */
 import type { Attributes } from '../stage/Attributes.js'
-import { FusableStage, Op, SKIP, type Skip } from '../stage/fusion.js'
+import { FusableStage, Op, SKIP, type Skip, type Step } from '../stage/fusion.js'
 
 class TakeOp<T> extends Op<T, T> {
   #left: number
@@ -18,6 +18,16 @@ class TakeOp<T> extends Op<T, T> {
   onElement(x: T): T {
     if (--this.#left <= 0) this.done = true
     return x
+  }
+  override compose(next: Step, end: () => void): Step {
+    return (x) => {
+      const r = next(x)
+      if (--this.#left <= 0) {
+        this.done = true
+        end()
+      }
+      return r
+    }
   }
 }
 
@@ -60,6 +70,13 @@ class DropOp<T> extends Op<T, T> {
     if (this.#left <= 0) return x
     this.#left--
     return SKIP
+  }
+  override compose(next: Step): Step {
+    return (x) => {
+      if (this.#left <= 0) return next(x)
+      this.#left--
+      return SKIP
+    }
   }
 }
 

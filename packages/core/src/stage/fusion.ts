@@ -35,6 +35,14 @@ export type Skip = typeof SKIP
 export const DONE: unique symbol = Symbol('weir.done')
 export type Done = typeof DONE
 
+/** One step of a composed chain: an element in, the chain's output (or SKIP) out. */
+export type Step = (x: any) => unknown
+
+/** Thrown through a composed chain when an op's decider says `stop`; the fused logic fails with `error`. */
+class ChainStop {
+  constructor(readonly error: unknown) {}
+}
+
 /** One fusable operator, created per materialization with the operator's own attributes. */
 export abstract class Op<In, Out> {
   /** Set by the op when it needs no more input (e.g. `take` after n elements). */
@@ -48,7 +56,36 @@ export abstract class Op<In, Out> {
   }
   /** Reset state after a `restart` supervision directive. */
   restart(): void {}
+
+  /**
+   * This op as a step in front of `next`. Ops on the hot path override it with a closure that
+   * calls their user function directly (so the JIT can inline the whole chain); an op that sets
+   * `done` must call `end()` after handing its element on.
+   */
+  compose(next: Step, end: () => void): Step {
+    return (x) => {
+      let y: Out | Skip
+      try {
+        y = this.onElement(x as In)
+      } catch (e) {
+        return this.fail(e)
+      }
+      const r = y === SKIP ? SKIP : next(y)
+      if (this.done) end()
+      return r
+    }
+  }
+
+  /** Supervision of an error thrown by this op's user function: SKIP the element, or stop the chain. */
+  protected fail(error: unknown): Skip {
+    const d = decide(this.decider, error)
+    if (d === 'stop') throw new ChainStop(error)
+    if (d === 'restart') this.restart()
+    return SKIP
+  }
 }
+
+const identityStep: Step = (x) => x
 
 /** Returned by a sync source that has no element right now but will call its `wake` when it has. */
 export const PENDING: unique symbol = Symbol('weir.pending')
@@ -158,6 +195,9 @@ const NOT_RUNNING: unique symbol = Symbol('weir.chain-ended')
 
 abstract class FusedLogic extends GraphStageLogic {
   readonly out: Outlet<unknown> | undefined
+  readonly #step: Step
+  /** Index of the first op that ended the chain while an element went through, or -1. */
+  #doneAt = -1
   #ended = false
   constructor(
     shape: Shape,
@@ -165,6 +205,14 @@ abstract class FusedLogic extends GraphStageLogic {
   ) {
     super(shape)
     this.out = shape.outlets[0]
+    let step = identityStep
+    for (let i = ops.length - 1; i >= 0; i--) {
+      const index = i
+      step = ops[i]!.compose(step, () => {
+        if (this.#doneAt < 0 || index < this.#doneAt) this.#doneAt = index
+      })
+    }
+    this.#step = step
   }
 
   /** Stop taking input: cancel the inlet or close the source. */
@@ -173,54 +221,39 @@ abstract class FusedLogic extends GraphStageLogic {
   override preStart(): void {
     const ops = this.ops
     for (let i = 0; i < ops.length; i++) {
-      if (ops[i]!.done) return this.endAt(i, SKIP)
+      if (ops[i]!.done) return this.endAt(i, [])
     }
   }
 
   /**
-   * Run `x` through the ops from `start`: the value to push, SKIP (ask upstream again), or
-   * NOT_RUNNING when the chain ended (failed, or an op finished and the tail is being emitted).
+   * Run `x` through the ops: the value to push, SKIP (ask upstream again), or NOT_RUNNING when
+   * the chain ended (failed, or an op finished and the tail is being emitted).
    */
-  protected runChain(x: unknown, start: number): unknown {
-    const ops = this.ops
-    let i = start
+  protected runChain(x: unknown): unknown {
+    let y: unknown
     try {
-      for (; i < ops.length; i++) {
-        const op = ops[i]!
-        const y = op.onElement(x)
-        if (op.done) {
-          this.endAt(i, y)
-          return NOT_RUNNING
-        }
-        if (y === SKIP) return SKIP
-        x = y
-      }
+      y = this.#step(x)
     } catch (e) {
-      // the element is dropped (resume, restart) or the stage fails (stop)
-      return this.#supervise(ops[i]!, e) ? SKIP : NOT_RUNNING
+      if (!(e instanceof ChainStop)) throw e
+      this.abort(e.error)
+      return NOT_RUNNING
     }
-    return x
+    if (this.#doneAt < 0) return y
+    this.endAt(this.#doneAt, y === SKIP ? [] : [y])
+    return NOT_RUNNING
   }
 
-  /** Returns false when the stage failed. */
-  #supervise(op: Op<any, any>, e: unknown): boolean {
-    const d = decide(op.decider, e)
-    if (d === 'stop') {
-      this.abort(e)
-      return false
-    }
-    if (d === 'restart') op.restart()
-    return true
-  }
-
-  /** Op `i` is satisfied after producing `y`: stop upstream and finish the ops after it. */
-  protected endAt(i: number, y: unknown): void {
+  /** Op `i` is satisfied; `output` already went through the whole chain: stop upstream and finish the ops after it. */
+  protected endAt(i: number, output: unknown[]): void {
     this.stopUpstream()
-    this.finishFrom(i + 1, y === SKIP ? [] : [y])
+    this.finishFrom(i + 1, [], output)
   }
 
-  /** Upstream is over for ops[start..]: feed them `pending`, then their completion, and emit the tail. */
-  protected finishFrom(start: number, pending: unknown[]): void {
+  /**
+   * Upstream is over for ops[start..]: feed them `pending`, then their completion, and emit
+   * `output` (elements that already went through the chain) followed by the tail.
+   */
+  protected finishFrom(start: number, pending: unknown[], output: unknown[] = []): void {
     if (this.#ended) return
     this.#ended = true
     const ops = this.ops
@@ -233,7 +266,9 @@ abstract class FusedLogic extends GraphStageLogic {
         try {
           y = op.onElement(x)
         } catch (e) {
-          if (!this.#supervise(op, e)) return
+          const d = decide(op.decider, e)
+          if (d === 'stop') return this.abort(e)
+          if (d === 'restart') op.restart()
           continue
         }
         if (y !== SKIP) next.push(y)
@@ -247,7 +282,7 @@ abstract class FusedLogic extends GraphStageLogic {
       if (last !== SKIP) next.push(last)
       pending = next
     }
-    this.emitTail(pending)
+    this.emitTail(output.length === 0 ? pending : output.concat(pending))
   }
 
   /** The chain failed. */
@@ -287,7 +322,7 @@ abstract class FusedLogic extends GraphStageLogic {
       return NOT_RUNNING
     }
     if (x === PENDING) return NOT_RUNNING
-    return this.ops.length === 0 ? x : this.runChain(x, 0)
+    return this.ops.length === 0 ? x : this.runChain(x)
   }
 }
 
@@ -304,7 +339,7 @@ export class FusedFlowLogic extends FusedLogic {
     this.pull(this.in)
   }
   onPush(): void {
-    const y = this.runChain(this.grab(this.in), 0)
+    const y = this.runChain(this.grab(this.in))
     if (y === SKIP) this.pull(this.in)
     else if (y !== NOT_RUNNING) this.push(this.out!, y)
   }
