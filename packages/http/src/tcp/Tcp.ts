@@ -1,0 +1,240 @@
+/**
+ * TCP as streams. `Tcp.bind` is a `Source` of incoming connections, each a
+ * `Flow<Uint8Array, Uint8Array>` over its socket; `Tcp.outgoingConnection` is a flow that connects
+ * when materialized. Other protocols can be built on them, e.g. a line protocol:
+ *
+ * ```ts
+ * const binding = await Tcp.bind('127.0.0.1', 7000)
+ *   .to(Sink.foreach((c) => c.handleWith(Framing.delimiter('\n', 1024).map(toUpper))))
+ *   .run()
+ * ```
+ *
+ * Connections are accepted with reading paused; nothing is read until the connection's flow is
+ * materialized and pulled. Accepted connections wait (up to `maxPendingConnections`) while the
+ * source has no demand; beyond that they are closed at once.
+ */
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import {
+  Flow,
+  GraphStageLogic,
+  GraphStageWithMaterializedValue,
+  Outlet,
+  Source,
+  SourceShape,
+  toMillis,
+  type Cancellable,
+  type Duration,
+  type Scheduler,
+  type Materializer,
+  type NotUsed,
+} from '@weir/core'
+import { BindError } from './errors.js'
+import { newConnectionId, TcpConnection, TcpConnectionStage, type TcpConnectionOptions } from './TcpConnectionStage.js'
+
+/** A connection accepted by `Tcp.bind`. */
+export class IncomingConnection {
+  readonly flow: Flow<Uint8Array, Uint8Array, NotUsed>
+  readonly #socket: Socket
+  readonly #stage: TcpConnectionStage
+  readonly #handleTimer: Cancellable | undefined
+  constructor(
+    readonly connection: TcpConnection,
+    socket: Socket,
+    options: BindOptions,
+    scheduler: Scheduler,
+  ) {
+    this.#socket = socket
+    this.#stage = new TcpConnectionStage({ kind: 'accepted', socket, connection }, options)
+    this.flow = Flow.fromGraph(this.#stage).mapMaterializedValue(() => undefined)
+    const timeout = toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
+    if (Number.isFinite(timeout)) {
+      this.#handleTimer = scheduler.scheduleOnce(timeout, () => {
+        if (!this.#stage.isMaterialized) this._discard()
+      })
+    }
+  }
+  /** @internal close a connection that was accepted but never handled. */
+  _discard(): void {
+    this.#handleTimer?.cancel()
+    if (this.#stage.isMaterialized) return
+    this.#socket.destroy()
+    this.connection._closed({ reason: 'local-abort', bytesRead: 0, bytesWritten: 0 })
+  }
+  get id(): number {
+    return this.connection.id
+  }
+  /** Run `handler` over this connection (its output is written to the socket); returns the handler's materialized value. */
+  handleWith<M>(handler: Flow<Uint8Array, Uint8Array, M>, materializer?: Materializer): M {
+    return this.flow.joinMat(handler, (_l: NotUsed, r: M) => r).run(materializer)
+  }
+}
+
+/** A bound listening socket. */
+export interface ServerBinding {
+  readonly host: string
+  readonly port: number
+  /** Stop accepting; resolves once the listening socket is closed (live connections are not touched). */
+  unbind(): Promise<void>
+  /** Resolves when the listening socket was closed, by `unbind` or because the source was cancelled. */
+  readonly whenUnbound: Promise<void>
+}
+
+export interface BindOptions extends TcpConnectionOptions {
+  /** Listen backlog passed to the kernel. */
+  readonly backlog?: number
+  /** Accepted connections held while the source has no demand (default 1024); beyond that they are closed. */
+  readonly maxPendingConnections?: number
+  /** How long binding may take (default 1 s). */
+  readonly bindTimeout?: Duration
+  /** An emitted connection whose flow is not materialized within this time is closed (default 5 s). */
+  readonly handleTimeout?: Duration
+}
+
+const BIND_TIMER = 'bind'
+
+class BindLogic extends GraphStageLogic {
+  readonly out: Outlet<IncomingConnection>
+  #server: Server | undefined
+  #pending: IncomingConnection[] = []
+  #bound = false
+  #unboundResolve!: () => void
+  readonly whenUnbound: Promise<void> = new Promise((r) => {
+    this.#unboundResolve = r
+  })
+
+  constructor(
+    shape: SourceShape<IncomingConnection>,
+    readonly stage: TcpBindStage,
+    readonly bound: (b: ServerBinding) => void,
+    readonly bindFailed: (e: unknown) => void,
+  ) {
+    super(shape)
+    this.out = shape.out
+    this.setHandler(this.out, this)
+  }
+
+  override preStart(): void {
+    const { host, port, options } = this.stage
+    const onConnection = this.getAsyncCallback((socket: Socket) => this.#accepted(socket))
+    const onListening = this.getAsyncCallback(() => this.#listening())
+    const onError = this.getAsyncCallback((e: Error) => this.#error(e))
+    const unbind = this.getAsyncCallback(() => this.#close())
+    this.unbindCallback = () => unbind.invoke()
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true })
+    this.#server = server
+    server.on('connection', (s: Socket) => onConnection.invoke(s))
+    server.on('error', (e: Error) => onError.invoke(e))
+    server.listen({ host, port, backlog: options.backlog }, () => onListening.invoke())
+    const timeout = toMillis(options.bindTimeout ?? 1000, 'bindTimeout')
+    if (Number.isFinite(timeout)) this.scheduleOnce(BIND_TIMER, timeout)
+  }
+
+  unbindCallback: () => void = () => {}
+
+  #listening(): void {
+    this.cancelTimer(BIND_TIMER)
+    this.#bound = true
+    const addr = this.#server!.address()
+    const port = typeof addr === 'object' && addr !== null ? addr.port : this.stage.port
+    const unbind = this.unbindCallback
+    const whenUnbound = this.whenUnbound
+    this.bound({
+      host: this.stage.host,
+      port,
+      unbind: () => {
+        unbind()
+        return whenUnbound
+      },
+      whenUnbound,
+    })
+  }
+
+  protected override onTimer(): void {
+    const { host, port } = this.stage
+    this.#failBinding(new BindError(`${host}:${port}`, undefined, undefined, toMillis(this.stage.options.bindTimeout ?? 1000)))
+  }
+
+  #error(e: Error): void {
+    const { host, port } = this.stage
+    if (!this.#bound) return this.#failBinding(new BindError(`${host}:${port}`, (e as { code?: string }).code, e))
+    this.failStage(e)
+  }
+
+  #failBinding(e: unknown): void {
+    this.bindFailed(e)
+    this.failStage(e)
+  }
+
+  #accepted(socket: Socket): void {
+    const c = new TcpConnection(newConnectionId(), socket.localAddress ?? '', socket.localPort ?? 0, socket.remoteAddress ?? '', socket.remotePort ?? 0)
+    const incoming = new IncomingConnection(c, socket, this.stage.options, this.materializer.scheduler)
+    if (this.isAvailable(this.out)) return this.push(this.out, incoming)
+    if (this.#pending.length >= (this.stage.options.maxPendingConnections ?? 1024)) return incoming._discard()
+    this.#pending.push(incoming)
+  }
+
+  onPull(): void {
+    const next = this.#pending.shift()
+    if (next !== undefined) this.push(this.out, next)
+  }
+
+  onDownstreamFinish(): void {
+    this.#close()
+  }
+
+  #close(): void {
+    this.completeStage()
+  }
+
+  override postStop(): void {
+    const server = this.#server
+    if (server !== undefined && server.listening) server.close()
+    for (const p of this.#pending) p._discard()
+    this.#pending.length = 0
+    this.#unboundResolve()
+    if (!this.#bound) this.bindFailed(new BindError(`${this.stage.host}:${this.stage.port}`, undefined, undefined))
+  }
+}
+
+class TcpBindStage extends GraphStageWithMaterializedValue<SourceShape<IncomingConnection>, Promise<ServerBinding>> {
+  readonly shape = new SourceShape(new Outlet<IncomingConnection>('TcpBind.out'))
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly options: BindOptions,
+  ) {
+    super()
+  }
+  createLogicAndMaterializedValue(): readonly [GraphStageLogic, Promise<ServerBinding>] {
+    let resolve!: (b: ServerBinding) => void
+    let reject!: (e: unknown) => void
+    const p = new Promise<ServerBinding>((a, b) => {
+      resolve = a
+      reject = b
+    })
+    p.catch(() => {})
+    return [new BindLogic(this.shape, this, resolve, reject), p]
+  }
+}
+
+export interface OutgoingConnectionOptions extends TcpConnectionOptions {
+  /** Maximum time to establish the connection (default 10 s). */
+  readonly connectTimeout?: Duration
+}
+
+export const Tcp = {
+  /** A source of the connections accepted on `host:port` (port 0: any free port; see the binding). */
+  bind(host: string, port: number, options: BindOptions = {}): Source<IncomingConnection, Promise<ServerBinding>> {
+    toMillis(options.bindTimeout ?? 1000, 'bindTimeout')
+    toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
+    return Source.fromGraph(new TcpBindStage(host, port, options))
+  },
+
+  /** A flow over a connection to `host:port`, opened when materialized; materializes the connection once established. */
+  outgoingConnection(host: string, port: number, options: OutgoingConnectionOptions = {}): Flow<Uint8Array, Uint8Array, Promise<TcpConnection>> {
+    const connectTimeoutMs = toMillis(options.connectTimeout ?? 10_000, 'connectTimeout')
+    return Flow.fromGraph(
+      new TcpConnectionStage({ kind: 'connect', connect: () => netConnect({ host, port, allowHalfOpen: true }), remote: `${host}:${port}`, connectTimeoutMs }, options),
+    )
+  },
+}

@@ -1,0 +1,344 @@
+/**
+ * The TCP connection stage: one socket as a `Flow<Uint8Array, Uint8Array>` — bytes to write in,
+ * bytes read out. Its contract is the one the HTTP layer relies on to tell how a peer left:
+ *
+ * - inbound bytes are pulled: the socket is read only while downstream demands (reading pauses
+ *   otherwise — real backpressure, the kernel window closes);
+ * - a FIN from the peer completes the inbound side (after buffered bytes); an RST fails it with
+ *   {@link ConnectionResetError}; any other socket error fails it with {@link SocketError};
+ * - completing the outbound side half-closes the socket (FIN), and the inbound side keeps going;
+ *   failing it destroys the socket;
+ * - cancelling the inbound side keeps reading and discards what arrives (so that unread bytes do
+ *   not turn the close into an RST) until the outbound side is done, then closes;
+ * - after both sides are done the stage waits for the socket to flush and close, at most
+ *   `closeTimeoutMs`, then destroys it; `postStop` always releases the socket.
+ *
+ * Every connection reports how it ended through {@link TcpConnection.closed}.
+ */
+import type { Socket } from 'node:net'
+import {
+  FlowShape,
+  GraphStageWithMaterializedValue,
+  GraphStageLogic,
+  Inlet,
+  Outlet,
+  isNonFailureCancellation,
+  type AsyncCallback,
+} from '@weir/core'
+import { ConnectError, ConnectTimeoutError, socketFailure, type TcpError } from './errors.js'
+
+/** How a connection ended, from this side's point of view. */
+export type CloseReason =
+  /** the peer half-closed (FIN) and the connection then closed cleanly */
+  | 'peer-fin'
+  /** the peer reset the connection (RST) */
+  | 'peer-reset'
+  /** a socket error other than a reset */
+  | 'error'
+  /** this side completed both directions and closed cleanly */
+  | 'local-close'
+  /** this side aborted (the stream failed or was cancelled with a failure) */
+  | 'local-abort'
+  /** the socket did not finish closing within the close timeout and was destroyed */
+  | 'close-timeout'
+
+export interface CloseInfo {
+  readonly reason: CloseReason
+  readonly error?: TcpError | undefined
+  readonly bytesRead: number
+  readonly bytesWritten: number
+}
+
+export interface TcpConnectionOptions {
+  /** How long a socket whose streams are done may take to flush and close before it is destroyed (ms, default 10 000). */
+  readonly closeTimeoutMs?: number
+}
+
+/** A live or finished connection: addresses, and how it ended. */
+export class TcpConnection {
+  #resolveClosed!: (info: CloseInfo) => void
+  readonly closed: Promise<CloseInfo> = new Promise((resolve) => {
+    this.#resolveClosed = resolve
+  })
+  #closeInfo: CloseInfo | undefined
+  constructor(
+    readonly id: number,
+    readonly localAddress: string,
+    readonly localPort: number,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+  ) {}
+  get remote(): string {
+    return `${this.remoteAddress}:${this.remotePort}`
+  }
+  /** How it ended, once it has. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo
+  }
+  /** @internal */
+  _closed(info: CloseInfo): void {
+    if (this.#closeInfo !== undefined) return
+    this.#closeInfo = info
+    this.#resolveClosed(info)
+  }
+}
+
+let nextConnectionId = 1
+/** @internal a process-wide connection id. */
+export const newConnectionId = (): number => nextConnectionId++
+
+/** Where the socket comes from: one accepted by a server, or one to connect when materialized. */
+export type SocketSource =
+  | { readonly kind: 'accepted'; readonly socket: Socket; readonly connection: TcpConnection }
+  | { readonly kind: 'connect'; readonly connect: () => Socket; readonly remote: string; readonly connectTimeoutMs: number }
+
+const CONNECT_TIMER = 'connect'
+const CLOSE_TIMER = 'close'
+
+class TcpConnectionLogic extends GraphStageLogic {
+  readonly in: Inlet<Uint8Array>
+  readonly out: Outlet<Uint8Array>
+  #socket: Socket | undefined
+  #connection: TcpConnection | undefined
+  #queue: Uint8Array[] = []
+  #flowing = false
+  #peerFin = false
+  #readCancelled = false
+  #writeEnded = false
+  #awaitingDrain = false
+  #reason: CloseReason | undefined
+  #error: TcpError | undefined
+  #onData!: AsyncCallback<Buffer>
+  #onEnd!: AsyncCallback<void>
+  #onError!: AsyncCallback<Error>
+  #onDrain!: AsyncCallback<void>
+  #onClose!: AsyncCallback<void>
+  #onConnect!: AsyncCallback<void>
+
+  constructor(
+    shape: FlowShape<Uint8Array, Uint8Array>,
+    readonly source: SocketSource,
+    readonly options: TcpConnectionOptions,
+    readonly connected: ((c: TcpConnection) => void) | undefined,
+    readonly connectFailed: ((e: unknown) => void) | undefined,
+  ) {
+    super(shape)
+    this.in = shape.in
+    this.out = shape.out
+    this.setHandler(this.in, this)
+    this.setHandler(this.out, this)
+    this.#onData = this.getAsyncCallback((chunk: Buffer) => this.#data(chunk))
+    this.#onEnd = this.getAsyncCallback(() => this.#end())
+    this.#onError = this.getAsyncCallback((e: Error) => this.#failed(e))
+    this.#onDrain = this.getAsyncCallback(() => this.#drain())
+    this.#onClose = this.getAsyncCallback(() => this.#socketClosed())
+    this.#onConnect = this.getAsyncCallback(() => this.#connectedNow())
+    if (source.kind === 'accepted') this.#attach(source.socket)
+  }
+
+  #attach(socket: Socket): void {
+    this.#socket = socket
+    socket.on('data', (chunk: Buffer) => this.#onData.invoke(chunk))
+    socket.on('end', () => this.#onEnd.invoke())
+    socket.on('error', (e: Error) => this.#onError.invoke(e))
+    socket.on('drain', () => this.#onDrain.invoke())
+    socket.on('close', () => this.#onClose.invoke())
+    socket.pause()
+  }
+
+  override preStart(): void {
+    this.setKeepGoing(true)
+    const src = this.source
+    if (src.kind === 'accepted') {
+      this.#connection = src.connection
+    } else {
+      if (Number.isFinite(src.connectTimeoutMs)) this.scheduleOnce(CONNECT_TIMER, src.connectTimeoutMs)
+      const socket = src.connect()
+      this.#attach(socket)
+      socket.once('connect', () => this.#onConnect.invoke())
+    }
+    this.pull(this.in)
+  }
+
+  #connectedNow(): void {
+    this.cancelTimer(CONNECT_TIMER)
+    const s = this.#socket!
+    const c = new TcpConnection(newConnectionId(), s.localAddress ?? '', s.localPort ?? 0, s.remoteAddress ?? '', s.remotePort ?? 0)
+    this.#connection = c
+    this.connected?.(c)
+  }
+
+  protected override onTimer(key: unknown): void {
+    if (key === CONNECT_TIMER) {
+      const src = this.source as Extract<SocketSource, { kind: 'connect' }>
+      this.#abort(new ConnectTimeoutError(src.remote, src.connectTimeoutMs), 'local-abort')
+    } else if (key === CLOSE_TIMER) {
+      this.#reason ??= 'close-timeout'
+      this.#socket?.destroy()
+    }
+  }
+
+  // ---- inbound: bytes read, delivered on demand ----
+
+  onPull(): void {
+    const q = this.#queue
+    if (q.length > 0) {
+      this.push(this.out, q.shift()!)
+      if (q.length === 0 && this.#peerFin) this.complete(this.out)
+      return
+    }
+    if (this.#peerFin) return this.complete(this.out)
+    this.#resume()
+  }
+
+  #resume(): void {
+    if (this.#flowing || this.#socket === undefined) return
+    this.#flowing = true
+    this.#socket.resume()
+  }
+
+  #data(chunk: Buffer): void {
+    if (this.#readCancelled) return // reading only to drain the peer's bytes
+    if (this.isAvailable(this.out)) this.push(this.out, chunk)
+    else {
+      this.#queue.push(chunk)
+      if (this.#flowing) {
+        this.#flowing = false
+        this.#socket!.pause()
+      }
+    }
+  }
+
+  #end(): void {
+    this.#peerFin = true
+    if (this.#readCancelled || this.isClosed(this.out)) return this.#maybeClose()
+    if (this.#queue.length === 0) this.complete(this.out)
+    this.#maybeClose()
+  }
+
+  onDownstreamFinish(cause: unknown): void {
+    if (!isNonFailureCancellation(cause)) return this.#abort(cause, 'local-abort')
+    this.#readCancelled = true
+    this.#queue.length = 0
+    this.#resume() // keep reading and discard: unread bytes would turn our close into an RST
+    this.#maybeClose()
+  }
+
+  // ---- outbound: bytes to write ----
+
+  onPush(): void {
+    const chunk = this.grab(this.in)
+    if (this.#socket!.write(chunk)) this.pull(this.in)
+    else this.#awaitingDrain = true
+  }
+
+  #drain(): void {
+    if (!this.#awaitingDrain) return
+    this.#awaitingDrain = false
+    if (!this.isClosed(this.in)) this.pull(this.in)
+  }
+
+  onUpstreamFinish(): void {
+    this.#writeEnded = true
+    this.#socket?.end() // FIN; the inbound side goes on
+    this.#maybeClose()
+  }
+
+  onUpstreamFailure(e: unknown): void {
+    this.#abort(e, 'local-abort')
+  }
+
+  // ---- endings ----
+
+  /** Both directions done: let the socket flush and close, within the close timeout. */
+  #maybeClose(): void {
+    const inboundOver = this.#readCancelled ? this.#peerFin || this.#writeEnded : this.isClosed(this.out)
+    if (!this.#writeEnded || !inboundOver) return
+    if (this.#peerFin) this.#reason ??= 'peer-fin'
+    this.#reason ??= 'local-close'
+    if (!this.isClosed(this.out)) this.complete(this.out)
+    const s = this.#socket
+    if (s === undefined || s.destroyed) return this.#socketClosed()
+    if (this.#peerFin || this.#readCancelled) {
+      // the peer is done (or we discard what it sends): the socket closes once our FIN is flushed
+      if (s.writableFinished && this.#peerFin) s.destroy()
+      else this.scheduleOnce(CLOSE_TIMER, this.options.closeTimeoutMs ?? 10_000)
+    } else this.scheduleOnce(CLOSE_TIMER, this.options.closeTimeoutMs ?? 10_000)
+  }
+
+  #failed(e: Error): void {
+    const src = this.source
+    if (this.#connection === undefined && src.kind === 'connect') {
+      const err = new ConnectError(src.remote, (e as { code?: string }).code, e)
+      return this.#abort(err, 'error')
+    }
+    const err = socketFailure(this.#connection?.remote ?? '?', e)
+    this.#abort(err, err.code === 'WEIR_HTTP_TCP_RESET' ? 'peer-reset' : 'error')
+  }
+
+  #abort(error: unknown, reason: CloseReason): void {
+    this.#reason ??= reason
+    if (this.#error === undefined && error instanceof Error && 'syscallCode' in error) this.#error = error as TcpError
+    this.#socket?.destroy()
+    if (this.#connection === undefined) this.connectFailed?.(error)
+    this.failStage(error)
+    this.setKeepGoing(false)
+  }
+
+  #socketClosed(): void {
+    this.cancelTimer(CLOSE_TIMER)
+    if (!this.isClosed(this.out)) {
+      // closed without FIN or error having been seen (e.g. destroyed by the close timer)
+      if (this.#peerFin) this.complete(this.out)
+      else this.fail(this.out, socketFailure(this.#connection?.remote ?? '?', Object.assign(new Error('socket closed'), { code: 'ECONNRESET' })))
+    }
+    if (!this.isClosed(this.in)) this.cancel(this.in)
+    this.setKeepGoing(false)
+  }
+
+  override postStop(): void {
+    const s = this.#socket
+    if (s !== undefined && !s.destroyed) {
+      this.#reason ??= 'local-abort'
+      s.destroy()
+    }
+    if (this.#connection === undefined && this.source.kind === 'connect') this.connectFailed?.(this.#error)
+    this.#connection?._closed({
+      reason: this.#reason ?? 'local-close',
+      error: this.#error,
+      bytesRead: s?.bytesRead ?? 0,
+      bytesWritten: s?.bytesWritten ?? 0,
+    })
+  }
+}
+
+/** The stage for one socket (accepted, or connected when materialized). */
+export class TcpConnectionStage extends GraphStageWithMaterializedValue<FlowShape<Uint8Array, Uint8Array>, Promise<TcpConnection>> {
+  readonly shape = new FlowShape(new Inlet<Uint8Array>('TcpConnection.in'), new Outlet<Uint8Array>('TcpConnection.out'))
+  #materialized = false
+  constructor(
+    readonly source: SocketSource,
+    readonly options: TcpConnectionOptions = {},
+  ) {
+    super()
+  }
+  /** True once an accepted connection's stage was materialized (it can be, only once). */
+  get isMaterialized(): boolean {
+    return this.#materialized
+  }
+  createLogicAndMaterializedValue(): readonly [GraphStageLogic, Promise<TcpConnection>] {
+    if (this.source.kind === 'accepted') {
+      if (this.#materialized) throw new Error(`Connection ${this.source.connection.id} can be materialized only once`)
+      this.#materialized = true
+      return [new TcpConnectionLogic(this.shape, this.source, this.options, undefined, undefined), Promise.resolve(this.source.connection)]
+    }
+    let resolve!: (c: TcpConnection) => void
+    let reject!: (e: unknown) => void
+    const p = new Promise<TcpConnection>((a, b) => {
+      resolve = a
+      reject = b
+    })
+    p.catch(() => {})
+    return [new TcpConnectionLogic(this.shape, this.source, this.options, resolve, reject), p]
+  }
+}
