@@ -16,15 +16,18 @@ import { Keep } from './Keep.js'
 import { Module } from './internal/module.js'
 import { IdentityStage, MapStage } from './ops/map.js'
 import { Attributes } from './stage/Attributes.js'
-import type { GraphStageWithMaterializedValue, NotUsed } from './stage/GraphStage.js'
+import type { NotUsed } from './stage/GraphStage.js'
 import type { BidiShape } from './stage/ports.js'
+import { graphModule, type Graph, type MatMarker } from './graph/Graph.js'
+import { bidiShapeOf } from './graph/shapes.js'
 
 export class BidiFlow<I1, O1, I2, O2, Mat = NotUsed> {
   declare readonly _types: [(x: I1) => void, () => O1, (x: I2) => void, () => O2]
   constructor(/** @internal open ports: inlets [in1, in2], outlets [out1, out2] */ readonly module: Module) {}
 
-  static fromGraph<I1, O1, I2, O2, M>(stage: GraphStageWithMaterializedValue<BidiShape<I1, O1, I2, O2>, M>): BidiFlow<I1, O1, I2, O2, M> {
-    return new BidiFlow(Module.atomic(stage))
+  /** A bidi flow from any graph of `BidiShape` (inlets [in1, in2], outlets [out1, out2]): a stage, or a graph built with `GraphDSL`. */
+  static fromGraph<I1, O1, I2, O2, M>(graph: Graph<BidiShape<I1, O1, I2, O2>, M>): BidiFlow<I1, O1, I2, O2, M> {
+    return new BidiFlow(graphModule(graph, 'bidi', 2, 2))
   }
   /** Two independent flows: `outbound` is `in1 → out1`, `inbound` is `in2 → out2`. */
   static fromFlows<I1, O1, I2, O2>(outbound: Flow<I1, O1, any>, inbound: Flow<I2, O2, any>): BidiFlow<I1, O1, I2, O2> {
@@ -79,5 +82,17 @@ export class BidiFlow<I1, O1, I2, O2, Mat = NotUsed> {
   }
   async(): BidiFlow<I1, O1, I2, O2, Mat> {
     return new BidiFlow(this.module.async())
+  }
+
+  // ---- as a graph (for GraphDSL's `b.add`) ----
+  /** Type-level only: the materialized value (a BidiFlow is a `Graph`). */
+  declare readonly _mat: MatMarker<Mat>
+  /** The open ports (fresh ports named after its stages' ports). */
+  get shape(): BidiShape<I1, O1, I2, O2> {
+    return bidiShapeOf(this.module)
+  }
+  /** @internal */
+  toModule(): Module {
+    return this.module
   }
 }

@@ -15,8 +15,11 @@ import { IdentityStage, MapStage } from './ops/map.js'
 import { RunnableGraph } from './RunnableGraph.js'
 import { Sink } from './Sink.js'
 import type { Source } from './Source.js'
-import type { GraphStageWithMaterializedValue, NotUsed } from './stage/GraphStage.js'
+import type { NotUsed } from './stage/GraphStage.js'
 import type { FlowShape } from './stage/ports.js'
+import { DuplexFlow } from './interop/node.js'
+import type { Duplex } from 'node:stream'
+import { graphModule, type Graph } from './graph/Graph.js'
 
 /** The module of a flow with at least one node (the identity flow becomes an identity stage). */
 export function concreteFlowModule(m: Module): Module {
@@ -43,9 +46,9 @@ export class Flow<In, Out, Mat = NotUsed> extends FlowOps<'flow', In, Out, Mat> 
   static create<T>(): Flow<T, T> {
     return new Flow(Module.identity)
   }
-  /** A flow from a stage with one inlet and one outlet. */
-  static fromGraph<I, O, M>(stage: GraphStageWithMaterializedValue<FlowShape<I, O>, M>): Flow<I, O, M> {
-    return new Flow(Module.atomic(stage))
+  /** A flow from any graph with one open inlet and one open outlet: a stage, or a graph built with `GraphDSL`. */
+  static fromGraph<I, O, M>(graph: Graph<FlowShape<I, O>, M>): Flow<I, O, M> {
+    return new Flow(graphModule(graph, 'flow', 1, 1))
   }
   /** A flow applying `f` to each element. */
   static fromFunction<I, O>(f: (x: I) => O): Flow<I, O> {
@@ -58,6 +61,21 @@ export class Flow<In, Out, Mat = NotUsed> extends FlowOps<'flow', In, Out, Mat> 
   static fromSinkAndSourceMat<I, O, M1, M2, M3>(sink: Sink<I, M1>, source: Source<O, M2>, combine: (l: M1, r: M2) => M3): Flow<I, O, M3> {
     return new Flow(Module.juxtapose(sink.module, source.module, combine))
   }
+
+  // @@section interop (fromDuplex, …)
+  /**
+   * A flow through a Node `Duplex` made by `create` per materialization: elements are written into it (only while
+   * `write()` returns true, else after 'drain') and what it reads out is emitted (one `read()` per pull).
+   * - Emits when: downstream pulls and the Duplex has data to read
+   * - Backpressures when: downstream backpressures, or the Duplex's writable side asked to wait for 'drain'
+   * - Completes when: the readable side ends (upstream completion ends the writable side: a half-close); fails on 'error'
+   * - Cancels when: downstream cancels (the Duplex is destroyed), or the writable side finished by itself
+   * @example `Source.from(chunks).via(Flow.fromDuplex(() => createGzip())).runWith(Sink.toWritable(() => createWriteStream(path)))`
+   */
+  static fromDuplex<I, O>(create: () => Duplex): Flow<I, O> {
+    return Flow.fromGraph(new DuplexFlow<I, O>(create))
+  }
+  // @@end interop
 
   /** Connect to a sink: the result is a sink that keeps this flow's materialized value. */
   to<M2>(sink: Sink<Out, M2>): Sink<In, Mat> {

@@ -92,6 +92,13 @@ export class BufferOverflowError extends WeirError {
   }
 }
 
+/** A `throttle` in enforcing mode received elements faster than `elements` per `perMs` (with `maximumBurst`) allows. */
+export class RateExceededError extends WeirError {
+  constructor(readonly elements: number, readonly perMs: number, readonly maximumBurst: number) {
+    super('WEIR_CORE_RATE_EXCEEDED', `Maximum throttle throughput exceeded: more than ${elements} per ${perMs} ms (burst ${maximumBurst})`)
+  }
+}
+
 /** A `Sink.head`, `Sink.last` or `Sink.reduce` saw no element. */
 export class EmptyStreamError extends WeirError {
   constructor(readonly operator: string) {
@@ -106,6 +113,33 @@ export class SubstreamMaterializationError extends WeirError {
   }
 }
 
+/**
+ * A queue handle got more unsettled calls than it allows: `offer` on `Source.queueBackpressured`
+ * beyond `maxConcurrentOffers`, or `pull` on `Sink.queue` beyond `maxConcurrentPulls`.
+ */
+export class QueueConcurrencyError extends WeirError {
+  constructor(readonly operation: 'offer' | 'pull', readonly limit: number) {
+    super('WEIR_CORE_QUEUE_CONCURRENCY', `Too many concurrent ${operation} calls: at most ${limit} may be unsettled at a time`)
+  }
+}
+
+/**
+ * A `PartitionHub` partitioner chose a consumer that is not attached: an index outside
+ * `0 … consumers - 1` (`by: 'index'`, `PartitionHub.sink`) or an unknown id (`by: 'id'`, `statefulSink`).
+ */
+export class InvalidPartitionError extends WeirError {
+  constructor(readonly chosen: number, readonly consumers: number, readonly by: 'index' | 'id') {
+    super('WEIR_CORE_HUB_PARTITION', `The partitioner chose consumer ${by} ${chosen}, which is not one of the ${consumers} attached consumer(s)`)
+  }
+}
+
+/** A `groupBy` met a new key while `limit` (its `maxSubstreams`) sub-streams were already open. */
+export class TooManySubstreamsError extends WeirError {
+  constructor(readonly limit: number) {
+    super('WEIR_CORE_TOO_MANY_SUBSTREAMS', `Cannot open another sub-stream: ${limit} are already open (maxSubstreams)`)
+  }
+}
+
 /** A stream was stopped by a kill switch's `abort`, or a materializer shut down. */
 export class StreamDetachedError extends WeirError {
   constructor(message = 'Stream was detached (materializer shut down)') {
@@ -117,6 +151,42 @@ export class StreamDetachedError extends WeirError {
 export class InvalidArgumentError extends WeirError {
   constructor(readonly argument: string, readonly value: unknown, expected: string) {
     super('WEIR_CORE_INVALID_ARGUMENT', `${argument} must be ${expected}, got ${String(value)}`)
+  }
+}
+
+/** Why a framing stage failed (see {@link FramingError}). */
+export type FramingFailure = 'frame-too-large' | 'truncated' | 'invalid'
+
+/**
+ * A framing stage (`Framing.delimiter`, `Framing.lengthField`, `JsonFraming.objectScanner`) met
+ * bytes it cannot cut into frames. `limit` is the maximum frame length in bytes; `offset` is the
+ * stream offset (in bytes) of the offending frame, or of the offending byte for `invalid` — the
+ * same however the input was chunked. `actual` depends on `reason`:
+ * - `frame-too-large`: the frame's length, or (when no end was seen yet) the bytes of it read when
+ *   the limit was found exceeded — always more than `limit`;
+ * - `truncated`: the bytes of the incomplete last frame when the stream ended;
+ * - `invalid`: the offending value (a byte outside any JSON object, or a computed frame size).
+ */
+export class FramingError extends WeirError {
+  constructor(
+    readonly reason: FramingFailure,
+    readonly limit: number,
+    readonly actual: number,
+    readonly offset: number,
+    detail = '',
+  ) {
+    super('WEIR_CORE_FRAMING', framingMessage(reason, limit, actual, offset) + (detail === '' ? '' : `: ${detail}`))
+  }
+}
+
+function framingMessage(reason: FramingFailure, limit: number, actual: number, offset: number): string {
+  switch (reason) {
+    case 'frame-too-large':
+      return `Frame at byte ${offset} is longer than the limit of ${limit} bytes (${actual} bytes read)`
+    case 'truncated':
+      return `Stream ended inside a frame: ${actual} bytes at byte ${offset} do not form a complete frame`
+    case 'invalid':
+      return `Invalid framing input at byte ${offset} (value ${actual})`
   }
 }
 

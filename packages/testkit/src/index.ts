@@ -6,3 +6,6 @@ export { TestSink, SinkProbe, type SinkProbeOptions, type SinkEvent } from './Te
 export { TestSource, SourceProbe, type SourceProbeOptions, type SourceProbeEnd } from './TestSource.js'
 export { ProbeAssertionError, DEFAULT_PROBE_TIMEOUT_MS, settle, type ProbeFailure } from './expectations.js'
 export { assertAllStagesStopped, StagesStillRunningError, activeResources, activeHandles, type LeakCheckOptions } from './leaks.js'
+export { RawClient, type RawClientOptions, type RawClientEvent, type RawClientClosed, type ReadResponseOptions, type WaitOptions } from './RawClient.js'
+export { parseResponse, type RawResponse, type ResponseFraming, type ResponseParse, type ParseResponseOptions } from './rawResponse.js'
+export { FaultProxy, type FaultMode, type FaultProxyOptions, type SetModeOptions, type ProxyConnectionInfo, type ProxySideInfo } from './FaultProxy.js'

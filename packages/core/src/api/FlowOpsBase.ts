@@ -12,11 +12,14 @@ import type { Source } from '../Source.js'
 import { Attributes, type Decider } from '../stage/Attributes.js'
 import type { GraphStageWithMaterializedValue } from '../stage/GraphStage.js'
 import type { FlowShape } from '../stage/ports.js'
+import type { SubFlowOf } from '../SubFlow.js'
 
 /** The blueprint type an operator returns, per kind of receiver. */
 export interface Kinds<In, Out, Mat> {
   source: Source<Out, Mat>
   flow: Flow<In, Out, Mat>
+  /** A sub-flow (`groupBy`, `splitWhen`, `splitAfter`): `In` records what it merges back into; it keeps its parent's materialized value. */
+  subflow: SubFlowOf<In, Out>
 }
 export type Kind = keyof Kinds<unknown, unknown, unknown>
 export type Repr<K extends Kind, In, Out, Mat> = Kinds<In, Out, Mat>[K]

@@ -37,7 +37,9 @@
  * await Source.range(1, 10).via(Flow.fromGraph(new EveryNth<number>(3))).runWith(Sink.seq()) // [3, 6, 9]
  * ```
  */
+import type { Graph, MatMarker } from '../graph/Graph.js'
 import type { Materializer } from '../internal/materializer.js'
+import { Module } from '../internal/module.js'
 import { Attributes } from './Attributes.js'
 import type { GraphStageLogic } from './GraphStageLogic.js'
 import type { Shape } from './ports.js'
@@ -46,8 +48,14 @@ import type { Shape } from './ports.js'
 export type NotUsed = undefined
 export const NotUsed: NotUsed = undefined
 
-export abstract class GraphStageWithMaterializedValue<S extends Shape, M> {
+export abstract class GraphStageWithMaterializedValue<S extends Shape, M> implements Graph<S, M> {
   abstract readonly shape: S
+  /** Type-level only: the materialized value (see {@link Graph}). */
+  declare readonly _mat: MatMarker<M>
+  /** @internal this stage alone, as a blueprint module (a stage is an atomic {@link Graph}). */
+  toModule(): Module {
+    return Module.atomic(this)
+  }
   /** Attributes of the stage itself (e.g. its name); enclosing attributes apply where these are silent. */
   get initialAttributes(): Attributes {
     return Attributes.none

@@ -1,0 +1,164 @@
+/**
+ * The server entry point:
+ *
+ * ```ts
+ * const binding = await Http.newServerAt('127.0.0.1', 8080)
+ *   .withSettings({ idleTimeout: '75s', requestTimeout: '20s' })
+ *   .bind(async (req) => HttpResponse.text('Hello, World!'))   // or .bindFlow(flow)
+ * await binding.terminate('10s')                                // graceful, with a hard deadline
+ * ```
+ *
+ * Each accepted connection is one materialized graph:
+ * `socket ⇄ TCP stage ⇄ ServerConnectionStage ⇄ handler flow`.
+ */
+import { BidiFlow, Flow, Sink, defaultMaterializer, toMillis, type Duration, type Materializer } from '@weir/core'
+import { ServerCounters, WireTrace, type ServerCloseReason } from '../diagnostics.js'
+import type { HttpRequest, HttpResponse } from '../model/HttpMessage.js'
+import { Tcp, type IncomingConnection } from '../tcp/Tcp.js'
+import { handlerFailureResponse } from './errorResponses.js'
+import { ServerConnectionStage, type RequestParserLike } from './ServerConnectionStage.js'
+import { serverSettings, type ServerSettings, type ServerSettingsInput } from './ServerSettings.js'
+import { requestParserFactory } from './parser.js'
+
+export type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse
+
+interface LiveConnection {
+  readonly id: number
+  control?: (mode: 'graceful' | 'abort') => void
+  readonly trace: WireTrace | undefined
+}
+
+/** A running server. */
+export interface HttpServerBinding {
+  readonly host: string
+  readonly port: number
+  readonly settings: ServerSettings
+  /** Counters: connections accepted/open, requests, closes by reason. */
+  counters(): ReturnType<ServerCounters['snapshot']>
+  /** Wire traces of connections that had tracing on (`traceConnections` option), by connection id. */
+  traces(): ReadonlyMap<number, WireTrace>
+  /** Stop accepting new connections; live ones go on. */
+  unbind(): Promise<void>
+  /**
+   * Graceful termination: stop accepting, let in-flight requests finish (their responses say
+   * `Connection: close`), close idle connections gracefully, and destroy whatever is left at the
+   * hard deadline. Resolves when every connection is closed.
+   */
+  terminate(hardDeadline: Duration): Promise<void>
+}
+
+export class ServerBuilder {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly settingsInput: ServerSettingsInput = {},
+    readonly materializer: Materializer | undefined = undefined,
+    readonly traceConnections = false,
+  ) {}
+
+  withSettings(settings: ServerSettingsInput): ServerBuilder {
+    return new ServerBuilder(this.host, this.port, { ...this.settingsInput, ...settings }, this.materializer, this.traceConnections)
+  }
+  withMaterializer(materializer: Materializer): ServerBuilder {
+    return new ServerBuilder(this.host, this.port, this.settingsInput, materializer, this.traceConnections)
+  }
+  /** Record a wire trace of every connection (bounded; for debugging, not for production load). */
+  withWireTrace(enabled = true): ServerBuilder {
+    return new ServerBuilder(this.host, this.port, this.settingsInput, this.materializer, enabled)
+  }
+
+  /** Serve with an async handler; a throwing handler yields a 500 for that request. */
+  async bind(handler: Handler): Promise<HttpServerBinding> {
+    const settings = serverSettings(this.settingsInput)
+    return this.bindFlow(
+      Flow.create<HttpRequest>().mapAsync(settings.pipeliningLimit, async (req: HttpRequest) => {
+        try {
+          return await handler(req)
+        } catch (e) {
+          ;(this.materializer ?? defaultMaterializer()).logger.error(`handler failed for ${req.method} ${req.target}`, e)
+          return handlerFailureResponse()
+        }
+      }),
+    )
+  }
+
+  /** Serve with a flow of requests to responses (responses in request order). */
+  async bindFlow(handler: Flow<HttpRequest, HttpResponse, any>): Promise<HttpServerBinding> {
+    const settings = serverSettings(this.settingsInput) // fails before anything listens
+    const mat = this.materializer ?? defaultMaterializer()
+    const counters = new ServerCounters()
+    const live = new Map<number, LiveConnection>()
+    const traces = new Map<number, WireTrace>()
+    let terminating = false
+    let allClosed: (() => void) | undefined
+    const parser: () => RequestParserLike = requestParserFactory(settings)
+
+    const accept = (c: IncomingConnection): void => {
+      if (terminating || live.size >= settings.maxConnections) {
+        counters.connectionsAccepted++
+        counters.connectionsOpen++
+        counters.closed('max-connections')
+        return c._discard()
+      }
+      const trace = this.traceConnections ? new WireTrace() : undefined
+      if (trace !== undefined) traces.set(c.id, trace)
+      const entry: LiveConnection = { id: c.id, trace }
+      live.set(c.id, entry)
+      const stage = new ServerConnectionStage({
+        id: c.id,
+        remote: c.connection.remote,
+        settings,
+        counters,
+        parser,
+        trace,
+        registerControl: (control) => {
+          entry.control = control
+          if (terminating) control('graceful')
+        },
+        onClosed: (_reason: ServerCloseReason) => {
+          live.delete(c.id)
+          if (live.size === 0) allClosed?.()
+        },
+      })
+      c.handleWith(BidiFlow.fromGraph(stage).join(handler), mat)
+    }
+
+    const tcp = await Tcp.bind(this.host, this.port, {
+      bindTimeout: settings.bindTimeout,
+      closeTimeoutMs: Number.isFinite(settings.lingerTimeout) ? settings.lingerTimeout + 1000 : 10_000,
+    })
+      .to(Sink.foreach(accept))
+      .run(mat)
+
+    return {
+      host: tcp.host,
+      port: tcp.port,
+      settings,
+      counters: () => counters.snapshot(),
+      traces: () => traces,
+      unbind: () => tcp.unbind(),
+      terminate: async (hardDeadline: Duration) => {
+        const deadline = toMillis(hardDeadline, 'hardDeadline')
+        terminating = true
+        await tcp.unbind()
+        if (live.size === 0) return
+        const done = new Promise<void>((resolve) => (allClosed = resolve))
+        for (const c of live.values()) c.control?.('graceful')
+        // at the hard deadline, whatever did not close gracefully is destroyed
+        const hard = mat.scheduler.scheduleOnce(deadline, () => {
+          if (live.size > 0) mat.logger.warn(`terminate: destroying ${live.size} connection(s) still open at the hard deadline`)
+          for (const c of [...live.values()]) c.control?.('abort')
+        })
+        await done
+        hard.cancel()
+      },
+    }
+  }
+}
+
+export const Http = {
+  /** A server on `host:port` (port 0: any free port, see the binding). */
+  newServerAt(host: string, port: number): ServerBuilder {
+    return new ServerBuilder(host, port)
+  },
+}

@@ -1,0 +1,660 @@
+/**
+ * The server side of one HTTP/1.1 connection, between the TCP stage and the handler:
+ *
+ * ```
+ *            +--------------------- ServerConnectionStage ---------------------+
+ *  bytes  ~> | bytesIn  → parser → exchanges (pipelined, in order) → requestsOut | ~> HttpRequest
+ *  (TCP)     |                                                                 |      (handler)
+ *  bytes  <~ | bytesOut ← renderer ← responses matched to exchanges ← responsesIn| <~ HttpResponse
+ *            +-----------------------------------------------------------------+
+ * ```
+ *
+ * It owns everything about the connection: keep-alive (the `Connection` decision, always written
+ * on the wire), pipelining (at most `pipeliningLimit` exchanges, responses in request order),
+ * request bodies as sub-streams backpressured to the socket (read only as fast as the handler
+ * consumes them), early responses (drain a small known remainder, or announce close and linger),
+ * the idle, request, header-read and linger timeouts, and what a client FIN or RST means for a
+ * response in flight (DESIGN §1 C): a FIN cancels a streamed response (policy `halfClosePolicy`),
+ * an RST cancels it — both with a {@link ClientGone} cause, so its cleanup runs at once.
+ *
+ * Closing is always graceful unless the peer reset: the last response says `Connection: close`,
+ * the outbound side completes (FIN), and the connection keeps reading and discarding until the
+ * client's FIN or the linger timeout — never an abortive close that turns unread bytes into an RST.
+ */
+import {
+  BidiShape,
+  GraphStage,
+  GraphStageLogic,
+  Inlet,
+  IdleTimeoutError,
+  Outlet,
+  SubSinkInlet,
+  SubSourceOutlet,
+  NoMoreElementsNeeded,
+  StreamDetachedError,
+  WeirError,
+} from '@weir/core'
+import { channels, publish, type ServerCloseReason, type ServerCounters, type WireTrace } from '../diagnostics.js'
+import { Headers } from '../model/Headers.js'
+import { HttpEntity, concatBytes } from '../model/HttpEntity.js'
+import { HttpRequest, type HttpResponse } from '../model/HttpMessage.js'
+import type { RequestEvent, RequestStart } from '../parsing/events.js'
+import { framingOf, renderChunk, renderHead, renderStrict, LAST_CHUNK, type ResponseContext } from '../rendering/renderResponse.js'
+import { ClientGone } from './ClientGone.js'
+import { ConnectionResetError } from '../tcp/errors.js'
+import { clockDate } from './clock.js'
+import { errorResponse, handlerFailureResponse, headerReadTimeoutResponse, requestTimeoutResponse } from './errorResponses.js'
+import { BODY_DISCARD, BODY_DONE, BODY_STRICT, type Exchange } from './exchange.js'
+import { registerRequestControl } from './requestControl.js'
+import type { ServerSettings } from './ServerSettings.js'
+
+/** What the connection needs from a request parser. */
+export interface RequestParserLike {
+  /** Parse `chunk`; the events it completed. */
+  feed(chunk: Uint8Array): readonly RequestEvent[]
+  /** The peer closed its side: the events for what is left (an error when a message was cut short). */
+  end(): readonly RequestEvent[]
+  /** After a request that may switch protocols, parsing pauses; the server declined the switch: go on. */
+  resume(): readonly RequestEvent[]
+}
+
+/** The linger timeout expired: the connection is destroyed (abortively) after a graceful attempt. */
+export class LingerTimeoutError extends WeirError {
+  constructor(readonly timeoutMs: number) {
+    super('WEIR_HTTP_LINGER_TIMEOUT', `The client did not close within the linger timeout of ${timeoutMs} ms`)
+  }
+}
+
+/** Bodies at most this large that arrived with their head are given to the handler as strict entities. */
+const STRICT_BODY_LIMIT = 64 * 1024
+/** An early response keeps the connection if at most this much of the request body is left to drain. */
+const EARLY_RESPONSE_DRAIN_LIMIT = 64 * 1024
+
+const IDLE = 'idle'
+const HEADER_READ = 'header-read'
+const LINGER = 'linger'
+const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
+
+export interface ConnectionContext {
+  readonly id: number
+  readonly remote: string
+  readonly settings: ServerSettings
+  readonly counters: ServerCounters
+  readonly parser: () => RequestParserLike
+  readonly trace?: WireTrace | undefined
+  /** Told once, with the reason, when the connection stage stops. */
+  readonly onClosed: (reason: ServerCloseReason) => void
+  /** Termination: the server asks the connection to close after its in-flight work ('graceful'), or now ('abort'). */
+  readonly registerControl: (control: (mode: 'graceful' | 'abort') => void) => void
+}
+
+export type ServerShape = BidiShape<Uint8Array, HttpRequest, HttpResponse, Uint8Array>
+
+class ServerConnectionLogic extends GraphStageLogic {
+  readonly bytesIn: Inlet<Uint8Array>
+  readonly requestsOut: Outlet<HttpRequest>
+  readonly responsesIn: Inlet<HttpResponse>
+  readonly bytesOut: Outlet<Uint8Array>
+  readonly #s: ServerSettings
+  readonly #parser: RequestParserLike
+  #events: readonly RequestEvent[] = []
+  #ei = 0
+  #seq = 0
+  /** The exchange whose body the parser is delivering. */
+  #reading: Exchange | undefined
+  /** Exchanges whose response was not written yet, in request order. */
+  readonly #inflight: Exchange[] = []
+  /** The exchange whose streamed response is being written. */
+  #writing: { ex: Exchange; inlet: SubSinkInlet<Uint8Array>; chunked: boolean; head: boolean } | undefined
+  readonly #out: Uint8Array[] = []
+  /** No new request is accepted; the connection closes after the responses in flight. */
+  #closing = false
+  /** The last response was written and the outbound side completed (FIN sent). */
+  #outputDone = false
+  #reason: ServerCloseReason | undefined
+  #peer: 'fin' | 'rst' | undefined
+  #lastActivity = 0
+  #requestsSeen = 0
+
+  constructor(
+    shape: ServerShape,
+    readonly ctx: ConnectionContext,
+  ) {
+    super(shape)
+    this.bytesIn = shape.in1
+    this.requestsOut = shape.out1
+    this.responsesIn = shape.in2
+    this.bytesOut = shape.out2
+    this.#s = ctx.settings
+    this.#parser = ctx.parser()
+    this.setHandler(this.bytesIn, {
+      onPush: () => this.#onBytes(),
+      onUpstreamFinish: () => this.#onPeerFin(),
+      onUpstreamFailure: (e) => this.#onPeerFailure(e),
+    })
+    this.setHandler(this.requestsOut, {
+      onPull: () => this.#process(),
+      onDownstreamFinish: () => this.#closeAfterInflight('connection-close'),
+    })
+    this.setHandler(this.responsesIn, {
+      onPush: () => this.#onResponse(this.grab(this.responsesIn)),
+      onUpstreamFinish: () => this.#onHandlerDone(undefined),
+      onUpstreamFailure: (e) => this.#onHandlerDone(e),
+    })
+    this.setHandler(this.bytesOut, {
+      onPull: () => this.#flush(),
+      onDownstreamFinish: (cause) => this.#onWriteSideGone(cause),
+    })
+  }
+
+  override preStart(): void {
+    this.ctx.counters.connectionsOpen++
+    this.ctx.counters.connectionsAccepted++
+    const control = this.getAsyncCallback((mode: 'graceful' | 'abort') => {
+      if (mode === 'graceful') this.#closeAfterInflight('shutdown')
+      else this.#abort('shutdown', new StreamDetachedError('The server was terminated'))
+    })
+    this.ctx.registerControl((mode) => control.invoke(mode))
+    publish(channels.connectionAccepted, () => ({ id: this.ctx.id, remote: this.ctx.remote }))
+    this.#touch()
+    this.#armIdle(this.#s.idleTimeout)
+    this.pull(this.bytesIn)
+    // responses are always welcome: a handler flow may wait for demand before it takes a request
+    this.pull(this.responsesIn)
+  }
+
+  // ---- inbound bytes ----
+
+  #onBytes(): void {
+    const chunk = this.grab(this.bytesIn)
+    this.#touch()
+    this.ctx.trace?.record(this.now(), 'in', chunk)
+    if (this.#outputDone || (this.#closing && this.#reading === undefined)) return this.pull(this.bytesIn) // lingering: read and discard
+    if (this.#reading === undefined && this.#events.length === this.#ei && !this.isTimerActive(HEADER_READ) && Number.isFinite(this.#s.headerReadTimeout)) {
+      this.scheduleOnce(HEADER_READ, this.#s.headerReadTimeout)
+    }
+    this.#events = this.#parser.feed(chunk)
+    this.#ei = 0
+    this.#process()
+  }
+
+  /** Deliver parsed events as far as demand allows; pull more bytes when all are delivered. */
+  #process(): void {
+    const events = this.#events
+    while (this.#ei < events.length) {
+      const ev = events[this.#ei]!
+      switch (ev.type) {
+        case 'start': {
+          this.cancelTimer(HEADER_READ)
+          if (this.#closing) {
+            this.#ei = events.length // a request after we decided to close is never answered (the client retries)
+            break
+          }
+          if (this.#inflight.length >= this.#s.pipeliningLimit || !this.isAvailable(this.requestsOut)) return
+          this.#ei++
+          this.#startExchange(ev)
+          break
+        }
+        case 'body': {
+          const ex = this.#reading!
+          if (ex.remaining !== undefined) ex.remaining -= ev.data.length
+          if (ex.body.kind === 'stream') {
+            if (!ex.body.outlet.isAvailable) return // backpressure: the handler has not asked for more
+            ex.body.outlet.push(ev.data)
+          }
+          this.#ei++
+          break
+        }
+        case 'trailers': {
+          const ex = this.#reading!
+          if (ex.body.kind === 'stream') ex.body.trailers(Headers.from(ev.headers.entries()))
+          this.#ei++
+          break
+        }
+        case 'end': {
+          const ex = this.#reading
+          this.#ei++
+          if (ex !== undefined) {
+            if (ex.body.kind === 'stream') {
+              ex.body.trailers(Headers.empty)
+              ex.body.outlet.complete()
+            }
+            ex.body = BODY_DONE
+            this.#reading = undefined
+            publish(channels.requestEnd, () => ({ id: this.ctx.id, seq: ex.seq }))
+          }
+          break
+        }
+        case 'error': {
+          this.#ei = events.length
+          this.cancelTimer(HEADER_READ)
+          const err = ev.error
+          publish(channels.badRequest, () => ({ id: this.ctx.id, status: err.status, reason: err.reason }))
+          const ex = this.#reading
+          if (ex !== undefined && ex.body.kind === 'stream') ex.body.outlet.fail(err)
+          this.#reading = undefined
+          this.#enqueueServerResponse(errorResponse(err.status, err.message), 'bad-request')
+          break
+        }
+      }
+    }
+    if (!this.#closing && !this.hasBeenPulled(this.bytesIn) && !this.isClosed(this.bytesIn)) this.pull(this.bytesIn)
+  }
+
+  /** Parsing paused after a request that asked to switch protocols; the switch was declined. */
+  #resumeParsing(): void {
+    const more = this.#parser.resume()
+    if (more.length === 0) return
+    this.#events = this.#ei < this.#events.length ? [...this.#events.slice(this.#ei), ...more] : more
+    this.#ei = 0
+    this.#process()
+  }
+
+  #startExchange(start: RequestStart): void {
+    const seq = ++this.#seq
+    this.#requestsSeen++
+    this.ctx.counters.requests++
+    const headers = Headers.from(start.headers.entries())
+    let ex: Exchange
+    const make = (entity: HttpEntity): Exchange => ({
+      seq,
+      method: start.method,
+      target: start.target,
+      version: start.version,
+      keepAlive: start.keepAlive,
+      request: new HttpRequest(start.method, start.target, headers, entity, start.version),
+      expectContinue: start.expectContinue,
+      upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
+      body: BODY_DONE,
+      remaining: start.contentLength,
+      response: undefined,
+      timedOut: false,
+      awaitingDiscard: false,
+      timeoutMs: this.#s.requestTimeout,
+    })
+    if (start.framing === 'none') ex = make(HttpEntity.empty)
+    else {
+      const strict = this.#strictBody()
+      if (strict !== undefined) {
+        ex = make(HttpEntity.strict(strict, headers.get('content-type')))
+        ex.body = BODY_STRICT
+      } else {
+        const outlet = new SubSourceOutlet<Uint8Array>(this, `request-${seq}-entity`)
+        let resolveTrailers!: (h: Headers) => void
+        const trailers = new Promise<Headers>((r) => (resolveTrailers = r))
+        const entity = HttpEntity.streamed(outlet.source, { contentType: headers.get('content-type'), contentLength: start.contentLength, trailers })
+        ex = make(entity)
+        ex.body = { kind: 'stream', outlet, trailers: resolveTrailers }
+        this.#reading = ex
+        outlet.setHandler({
+          onPull: () => {
+            if (ex.expectContinue && ex.response === undefined) this.#writeInterim(ex)
+            this.#process()
+          },
+          onDownstreamFinish: () => {
+            // the handler does not want the rest of the body: read and drop it
+            if (ex.body.kind === 'stream') ex.body = BODY_DISCARD
+            this.#process()
+          },
+        })
+      }
+    }
+    this.#inflight.push(ex)
+    registerRequestControl(ex.request, this.getAsyncCallback((ms: number) => this.#setRequestTimeout(ex, ms)))
+    if (Number.isFinite(ex.timeoutMs)) this.scheduleOnce(`req:${seq}`, ex.timeoutMs)
+    publish(channels.requestStart, () => ({ id: this.ctx.id, method: ex.method, target: ex.target, seq }))
+    this.push(this.requestsOut, ex.request)
+  }
+
+  /** When the whole (small) body is already parsed, take it from the events: a strict entity. */
+  #strictBody(): Uint8Array | undefined {
+    const events = this.#events
+    const parts: Uint8Array[] = []
+    let total = 0
+    for (let i = this.#ei; i < events.length; i++) {
+      const ev = events[i]!
+      if (ev.type === 'body') {
+        total += ev.data.length
+        if (total > STRICT_BODY_LIMIT) return undefined
+        parts.push(ev.data)
+      } else if (ev.type === 'end') {
+        this.#ei = i + 1
+        return concatBytes(parts, total)
+      } else return undefined // trailers or an error: stream it
+    }
+    return undefined
+  }
+
+  #setRequestTimeout(ex: Exchange, ms: number): void {
+    if (ex.response !== undefined || ex.timedOut || !this.#inflight.includes(ex)) return
+    ex.timeoutMs = ms
+    if (Number.isFinite(ms)) this.scheduleOnce(`req:${ex.seq}`, ms)
+    else this.cancelTimer(`req:${ex.seq}`)
+  }
+
+  // ---- responses ----
+
+  #onResponse(res: HttpResponse): void {
+    // responses arrive in request order; one whose exchange timed out is dropped
+    const ex = this.#inflight.find((e) => e.response === undefined && !e.timedOut) ?? this.#inflight.find((e) => e.awaitingDiscard)
+    if (ex === undefined || ex.awaitingDiscard) {
+      if (ex !== undefined) ex.awaitingDiscard = false
+      void HttpEntity.discard(res.entity, this.materializer).catch(() => {})
+    } else {
+      ex.response = res
+      this.cancelTimer(`req:${ex.seq}`)
+    }
+    if (!this.isClosed(this.responsesIn)) this.pull(this.responsesIn)
+    this.#write()
+  }
+
+  #onHandlerDone(error: unknown): void {
+    if (error !== undefined) this.log.error(`connection ${this.ctx.id}: handler flow failed`, error)
+    // exchanges left without a response get a 500 (failure) or nothing more (completion): close after them
+    for (const ex of this.#inflight) {
+      if (ex.response === undefined && !ex.timedOut) ex.response = error !== undefined ? handlerFailureResponse() : errorResponse(503, 'The server is shutting down.')
+    }
+    this.#markClosing(error !== undefined ? 'handler-failure' : 'connection-close')
+    this.#write()
+  }
+
+  #enqueueServerResponse(res: HttpResponse, reason: ServerCloseReason): void {
+    const ex: Exchange = {
+      seq: ++this.#seq,
+      method: 'GET',
+      target: '',
+      version: '1.1',
+      keepAlive: false,
+      request: new HttpRequest('GET', ''),
+      expectContinue: false,
+      upgrade: false,
+      body: BODY_DONE,
+      remaining: 0,
+      response: res,
+      timedOut: false,
+      awaitingDiscard: false,
+      timeoutMs: Infinity,
+    }
+    this.#inflight.push(ex)
+    this.#markClosing(reason)
+    this.#write()
+  }
+
+  #writeInterim(ex: Exchange): void {
+    ex.expectContinue = false
+    this.#emit(CONTINUE_100)
+  }
+
+  /** Write the responses that are ready, in order; one streamed response at a time. */
+  #write(): void {
+    while (this.#writing === undefined && this.#inflight.length > 0) {
+      const ex = this.#inflight[0]!
+      const res = ex.timedOut ? requestTimeoutResponse(ex.timeoutMs) : ex.response
+      if (res === undefined) return
+      this.#inflight.shift()
+      this.cancelTimer(`req:${ex.seq}`)
+      if (ex.upgrade) this.#resumeParsing()
+      let close = this.#closing && this.#inflight.length === 0 ? true : !ex.keepAlive || ex.timedOut
+      if (ex.body.kind === 'stream' || (ex.body.kind === 'discard' && this.#reading === ex)) {
+        // an early response: the request body is still arriving
+        const remaining = ex.remaining
+        const drain = remaining !== undefined && remaining <= EARLY_RESPONSE_DRAIN_LIMIT
+        publish(channels.earlyResponse, () => ({ id: this.ctx.id, seq: ex.seq, remainingBytes: remaining, decision: drain ? 'drain' : 'close' }))
+        if (!drain) {
+          close = true
+          this.#reason ??= 'early-response'
+        }
+      }
+      if (close) this.#markClosing(this.#reason ?? 'connection-close')
+      const ctx: ResponseContext = {
+        requestMethod: ex.method,
+        requestVersion: ex.version,
+        close: close || this.#closing,
+        keepAliveTimeoutSec: Number.isFinite(this.#s.idleTimeout) ? Math.floor(this.#s.idleTimeout / 1000) : undefined,
+        date: clockDate(),
+        server: this.#s.serverHeader,
+      }
+      publish(channels.responseStart, () => ({ id: this.ctx.id, seq: ex.seq, status: res.status, close: ctx.close }))
+      if (res.entity.kind === 'strict' || ex.method === 'HEAD' || framingOf(res, ctx) === 'none') {
+        let bytes: Uint8Array
+        try {
+          bytes = renderStrict(res, ctx)
+        } catch (e) {
+          this.log.error(`connection ${this.ctx.id}: cannot render response`, e)
+          bytes = renderStrict(handlerFailureResponse(), { ...ctx, close: true })
+          this.#markClosing('handler-failure')
+        }
+        if (res.entity.kind === 'streamed') void HttpEntity.discard(res.entity, this.materializer).catch(() => {})
+        this.#emit(bytes)
+        publish(channels.responseEnd, () => ({ id: this.ctx.id, seq: ex.seq, status: res.status }))
+      } else this.#startStreaming(ex, res, ctx)
+      if (ex.body.kind === 'stream') this.#abandonBody(ex)
+    }
+    if (this.#writing === undefined && this.#inflight.length === 0 && this.#closing) this.#finishOutput()
+  }
+
+  /** The response went out before the request body was read: the rest of the body is read and dropped. */
+  #abandonBody(ex: Exchange): void {
+    if (ex.body.kind !== 'stream') return
+    const outlet = ex.body.outlet
+    ex.body.trailers(Headers.empty)
+    ex.body = BODY_DISCARD
+    if (!outlet.isClosed) outlet.fail(new StreamDetachedError('The request entity was discarded: the response was sent before it was read'))
+    this.#process()
+  }
+
+  #startStreaming(ex: Exchange, res: HttpResponse, ctx: ResponseContext): void {
+    const framing = framingOf(res, ctx)
+    if (framing === 'close-delimited') this.#markClosing('connection-close')
+    let head: string
+    try {
+      head = renderHead(res, ctx, framing)
+    } catch (e) {
+      this.log.error(`connection ${this.ctx.id}: cannot render response`, e)
+      void HttpEntity.discard(res.entity, this.materializer).catch(() => {})
+      this.#markClosing('handler-failure')
+      this.#emit(renderStrict(handlerFailureResponse(), { ...ctx, close: true }))
+      return
+    }
+    this.#emit(Buffer.from(head, 'latin1'))
+    const inlet = new SubSinkInlet<Uint8Array>(this, `response-${ex.seq}-entity`)
+    const w = { ex, inlet, chunked: framing === 'chunked', head: false }
+    this.#writing = w
+    inlet.setHandler({
+      onPush: () => {
+        const data = inlet.grab()
+        this.#emit(w.chunked ? renderChunk(data) : data)
+        if (this.#out.length === 0 && !inlet.isClosed) inlet.pull()
+      },
+      onUpstreamFinish: () => {
+        if (w.chunked) this.#emit(LAST_CHUNK)
+        this.#writing = undefined
+        publish(channels.responseEnd, () => ({ id: this.ctx.id, seq: ex.seq, status: res.status }))
+        this.#write()
+      },
+      onUpstreamFailure: (e) => {
+        // a response that fails mid-stream cannot be repaired: the client must see a broken message
+        this.log.error(`connection ${this.ctx.id}: response entity failed`, e)
+        this.#writing = undefined
+        this.#abort('handler-failure', e)
+      },
+    })
+    HttpEntity.dataBytes(res.entity).runWith(inlet.sink, this.materializer)
+    inlet.pull()
+  }
+
+  // ---- outbound bytes ----
+
+  #emit(bytes: Uint8Array): void {
+    if (bytes.length === 0 || this.isClosed(this.bytesOut)) return
+    this.ctx.trace?.record(this.now(), 'out', bytes)
+    this.#touch()
+    if (this.isAvailable(this.bytesOut) && this.#out.length === 0) this.push(this.bytesOut, bytes)
+    else this.#out.push(bytes)
+  }
+
+  #flush(): void {
+    const next = this.#out.shift()
+    if (next !== undefined) this.push(this.bytesOut, next)
+    else if (this.#writing !== undefined && !this.#writing.inlet.hasBeenPulled && !this.#writing.inlet.isClosed) this.#writing.inlet.pull()
+    if (this.#out.length === 0 && this.#pendingFinish) this.#finishOutput()
+  }
+
+  #pendingFinish = false
+
+  /** Everything is written: FIN, then linger (read and discard until the client closes or the linger timeout). */
+  #finishOutput(): void {
+    if (this.#outputDone) return
+    if (this.#out.length > 0) {
+      this.#pendingFinish = true
+      return
+    }
+    this.#outputDone = true
+    this.#reason ??= 'connection-close'
+    this.complete(this.bytesOut)
+    if (!this.isClosed(this.requestsOut)) this.complete(this.requestsOut)
+    if (!this.isClosed(this.responsesIn)) this.cancel(this.responsesIn, NoMoreElementsNeeded)
+    this.cancelTimer(IDLE)
+    if (this.isClosed(this.bytesIn)) return this.completeStage()
+    if (Number.isFinite(this.#s.lingerTimeout)) this.scheduleOnce(LINGER, this.#s.lingerTimeout)
+    if (!this.hasBeenPulled(this.bytesIn)) this.pull(this.bytesIn)
+  }
+
+  /** No new request will be taken; the connection closes once what is in flight was written. */
+  #markClosing(reason: ServerCloseReason): void {
+    if (this.#closing) return
+    this.#closing = true
+    this.#reason ??= reason
+    if (!this.isClosed(this.requestsOut)) this.complete(this.requestsOut)
+  }
+
+  #closeAfterInflight(reason: ServerCloseReason): void {
+    this.#markClosing(reason)
+    if (this.#writing === undefined && this.#inflight.length === 0) this.#finishOutput()
+  }
+
+  // ---- the peer ----
+
+  #onPeerFin(): void {
+    this.#peer = 'fin'
+    publish(channels.peerClosed, () => ({ id: this.ctx.id, kind: 'fin' }))
+    if (this.#outputDone) {
+      this.#reason ??= 'client-fin'
+      return this.completeStage()
+    }
+    this.#events = this.#parser.end()
+    this.#ei = 0
+    const idleClient = this.#inflight.length === 0 && this.#reading === undefined
+    this.#process()
+    if (this.#writing !== undefined && this.#s.halfClosePolicy === 'cancel-response') {
+      // the client left (a proxy forwarded only its FIN): stop the response now, its cleanup runs
+      this.#reason ??= 'client-fin'
+      this.#writing.inlet.cancel(new ClientGone('client-fin'))
+      this.#writing = undefined
+      this.#inflight.length = 0
+    }
+    if (idleClient) this.#reason ??= 'client-fin'
+    this.#closeAfterInflight('client-fin')
+  }
+
+  #onPeerFailure(e: unknown): void {
+    this.#peer = 'rst'
+    publish(channels.peerClosed, () => ({ id: this.ctx.id, kind: 'rst' }))
+    this.#abort('client-rst', e)
+  }
+
+  #onWriteSideGone(cause: unknown): void {
+    // the socket cannot take more bytes: the client reset it, or a write failed
+    if (cause instanceof ConnectionResetError) {
+      this.#peer = 'rst'
+      publish(channels.peerClosed, () => ({ id: this.ctx.id, kind: 'rst' }))
+      return this.#abort('client-rst', cause)
+    }
+    this.#abort('write-error', cause)
+  }
+
+  /** Stop everything now: in-flight request bodies fail, the response stream is cancelled. */
+  #abort(reason: ServerCloseReason, error: unknown): void {
+    this.#reason ??= reason
+    const gone = new ClientGone(reason === 'client-rst' ? 'client-rst' : reason === 'idle-timeout' ? 'idle-timeout' : reason === 'shutdown' ? 'shutdown' : 'write-error')
+    if (this.#writing !== undefined) {
+      this.#writing.inlet.cancel(gone)
+      this.#writing = undefined
+    }
+    const ex = this.#reading
+    if (ex !== undefined && ex.body.kind === 'stream') ex.body.outlet.fail(error instanceof Error ? error : new Error(String(error)))
+    this.#reading = undefined
+    this.#inflight.length = 0
+    this.failStage(error instanceof Error ? error : new Error(String(error)))
+  }
+
+  // ---- time ----
+
+  #touch(): void {
+    this.#lastActivity = this.now()
+  }
+
+  #armIdle(delay: number): void {
+    if (Number.isFinite(delay)) this.scheduleOnce(IDLE, Math.max(0, delay))
+  }
+
+  protected override onTimer(key: unknown): void {
+    if (key === IDLE) {
+      const idleFor = this.now() - this.#lastActivity
+      if (idleFor < this.#s.idleTimeout) return this.#armIdle(this.#s.idleTimeout - idleFor)
+      publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'idle', ms: this.#s.idleTimeout }))
+      if (this.#inflight.length === 0 && this.#reading === undefined && this.#events.length === this.#ei) {
+        this.#reason ??= 'idle-timeout'
+        return this.#closeAfterInflight('idle-timeout') // graceful: FIN, then linger
+      }
+      // a handler still computing is the request timeout's business; a stalled transfer is not
+      if (this.#writing === undefined && this.#reading === undefined) return this.#armIdle(this.#s.idleTimeout)
+      return this.#abort('idle-timeout', new IdleTimeoutError(this.#s.idleTimeout))
+    }
+    if (key === HEADER_READ) {
+      publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'header-read', ms: this.#s.headerReadTimeout }))
+      this.#events = []
+      this.#ei = 0
+      return this.#enqueueServerResponse(headerReadTimeoutResponse(this.#s.headerReadTimeout), 'header-read-timeout')
+    }
+    if (key === LINGER) {
+      publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'linger', ms: this.#s.lingerTimeout }))
+      this.#reason = this.#reason === 'connection-close' || this.#reason === undefined ? 'linger-timeout' : this.#reason
+      return this.cancel(this.bytesIn, new LingerTimeoutError(this.#s.lingerTimeout)) // a failure cause: the TCP stage destroys the socket
+    }
+    if (typeof key === 'string' && key.startsWith('req:')) {
+      const seq = Number(key.slice(4))
+      const ex = this.#inflight.find((e) => e.seq === seq)
+      if (ex === undefined || ex.response !== undefined) return
+      publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'request', ms: ex.timeoutMs }))
+      ex.timedOut = true
+      ex.awaitingDiscard = true
+      this.#reason ??= 'request-timeout'
+      this.#markClosing('request-timeout')
+      this.#write()
+    }
+  }
+
+  override postStop(): void {
+    const reason: ServerCloseReason = this.#reason ?? (this.#peer === 'rst' ? 'client-rst' : this.#peer === 'fin' ? 'client-fin' : 'shutdown')
+    this.ctx.counters.closed(reason)
+    publish(channels.connectionClosed, () => ({ id: this.ctx.id, remote: this.ctx.remote, reason, requests: this.#requestsSeen }))
+    this.ctx.onClosed(reason)
+  }
+}
+
+/** The blueprint of one server connection; materialized once per accepted connection. */
+export class ServerConnectionStage extends GraphStage<ServerShape> {
+  readonly shape: ServerShape = new BidiShape(
+    new Inlet<Uint8Array>('HttpServer.bytesIn'),
+    new Outlet<HttpRequest>('HttpServer.requestsOut'),
+    new Inlet<HttpResponse>('HttpServer.responsesIn'),
+    new Outlet<Uint8Array>('HttpServer.bytesOut'),
+  )
+  constructor(readonly ctx: ConnectionContext) {
+    super()
+  }
+  createLogic(): GraphStageLogic {
+    return new ServerConnectionLogic(this.shape, this.ctx)
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The request parser as the server connection drives it, with the server settings' limits.
+ */
+import { MAX_FIELD_LINE_SIZE, RequestParser } from '../parsing/index.js'
+import type { RequestEvent } from '../parsing/events.js'
+import type { RequestParserLike } from './ServerConnectionStage.js'
+import type { ServerSettings } from './ServerSettings.js'
+
+const NOTHING = new Uint8Array(0)
+
+export function requestParserFactory(s: ServerSettings): () => RequestParserLike {
+  const limits = {
+    maxRequestTargetLength: s.maxUriLength,
+    maxHeaderCount: s.maxHeaderCount,
+    maxHeaderSectionSize: s.maxHeaderSize,
+    maxFieldLineSize: Math.min(s.maxHeaderSize, MAX_FIELD_LINE_SIZE),
+    maxBodySize: s.maxContentLength,
+  }
+  return () => {
+    const p = new RequestParser(limits)
+    return {
+      feed: (chunk: Uint8Array): readonly RequestEvent[] => p.feed(chunk),
+      end: (): readonly RequestEvent[] => p.feedEnd(),
+      resume: (): readonly RequestEvent[] => {
+        if (p.state !== 'upgrade-pending') return []
+        p.resume()
+        return p.feed(NOTHING)
+      },
+    }
+  }
+}
