@@ -61,7 +61,7 @@ function progress(m: HttpMeasurement): void {
   const r = m.result
   const line = r === undefined
     ? `skipped: ${m.skipped ?? '?'}`
-    : `${Math.round(r.requestsPerSecond).toLocaleString('en-US').padStart(10)} req/s  p99 ${r.latencyMs.p99.toFixed(2)} ms${errorCount(r.errors) > 0 ? `  ⚠ errors ${JSON.stringify(r.errors)}` : ''}`
+    : `${Math.round(r.requestsPerSecond).toLocaleString('en-US').padStart(10)} req/s${m.scenario.depth === 1 ? `  p99 ${r.latencyMs.p99.toFixed(2)} ms` : ''}${errorCount(r.errors) > 0 ? `  ⚠ errors ${JSON.stringify(r.errors)}` : ''}`
   process.stderr.write(`  ${m.scenario.name.padEnd(18)} ${m.server.name.padEnd(28)} ${line}\n`)
 }
 
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     warmupSeconds: settings.warmupSeconds,
     connections: settings.connections,
     pipelineDepth,
+    loadAverage: os.loadavg()[0] ?? 0,
     ...(pin !== undefined ? { pinned: pin } : {}),
   }
   const jsonPath = process.env['BENCH_JSON']

@@ -51,7 +51,7 @@ export interface Settings {
   readonly connections: number
   /** Cores to pin the server and wrk to, or undefined to run unpinned. */
   readonly pin?: { readonly server: number; readonly load: number }
-  /** Directory for `node --cpu-prof` profiles of the server processes, or undefined. */
+  /** Directory for `node --cpu-prof` profiles of the server processes (a subdirectory per run), or undefined. */
   readonly cpuProfDir?: string
 }
 
@@ -74,7 +74,8 @@ const STOP_TIMEOUT_MS = 5_000
 
 function startServer(spec: ServerSpec, scenario: Scenario, settings: Settings): Promise<RunningServer> {
   const node = [
-    ...(settings.cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${spec.key}-${scenario.key}.cpuprofile`] : []),
+    // one directory per run: every thread (the main one and tsx's loader thread) writes its own profile
+    ...(settings.cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}/${spec.key}-${scenario.key}`] : []),
     '--import',
     'tsx',
     `${HTTP_DIR}${spec.file}`,
@@ -100,14 +101,15 @@ function startServer(spec: ServerSpec, scenario: Scenario, settings: Settings): 
       reject(new Error(`${spec.name} did not start: ${why}${stderr.trim() === '' ? '' : `\n${stderr.trim()}`}`))
     }
     const timer = setTimeout(() => fail(`no READY line within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS)
+    const onExit = (code: number | null, signal: string | null): void => fail(`exited with ${signal ?? `code ${code}`}`)
     child.on('error', (e) => fail(e.message))
-    child.once('exit', (code, signal) => fail(`exited with ${signal ?? `code ${code}`}`))
+    child.once('exit', onExit)
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       out += s
       const m = /^READY (\d+)$/m.exec(out)
       if (m === null) return
       clearTimeout(timer)
-      child.removeAllListeners('exit')
+      child.off('exit', onExit)
       child.stdout.removeAllListeners('data')
       child.stdout.resume()
       resolve({ port: Number(m[1]), stop: () => kill(child, exited) })

@@ -21,6 +21,8 @@ export interface HttpEnvironment {
   readonly warmupSeconds: number
   readonly connections: number
   readonly pipelineDepth: number
+  /** 1-minute load average when the run started (other work on the machine skews the numbers). */
+  readonly loadAverage: number
   /** `server core / load core`, or undefined when not pinned. */
   readonly pinned?: { readonly server: number; readonly load: number }
 }
@@ -34,6 +36,17 @@ export interface HttpFloor {
 }
 
 export const BASELINE = 'node'
+
+/** A 1-minute load average from which the machine counts as busy with other work. */
+const BUSY_LOAD = 1
+
+/**
+ * Under pipelining wrk records one latency per batch (first write to last response), and its
+ * coordinated-omission correction assumes one request per sample, so its percentiles mean nothing.
+ */
+export const PIPELINED_LATENCY_NOTE = 'wrk cannot measure per-request latency under pipelining (one sample per batch, then corrected as if each were one request); not reported'
+
+const latencyMeaningful = (s: Scenario): boolean => s.depth === 1
 
 const rate = (rps: number): string => (Number.isFinite(rps) ? Math.round(rps).toLocaleString('en-US') : '—')
 const ms = (x: number): string => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) : '—')
@@ -65,6 +78,9 @@ export function header(env: HttpEnvironment): string {
     `- Node ${env.node}, V8 ${env.v8}, ${env.platform}; ${env.wrk}`,
     `- CPU: ${env.cpu} (${env.cores} logical cores); ${pin}`,
     `- wrk -t1 -c${env.connections}, ${env.seconds} s per run after a ${env.warmupSeconds} s warm-up (not reported); one fresh server process per server and scenario; pipelined = ${env.pipelineDepth} requests per write`,
+    ...(env.loadAverage >= BUSY_LOAD
+      ? [`- ⚠ load average ${env.loadAverage.toFixed(1)} at the start: other processes compete for the cores, numbers are unreliable`]
+      : []),
   ].join('\n')
 }
 
@@ -72,10 +88,12 @@ export function resultsTable(results: readonly HttpMeasurement[]): string {
   const rows = results.map((m) => {
     const cells = m.result === undefined
       ? [`skipped: ${m.skipped ?? '?'}`.replace(/\s*\n\s*/g, ' '), '—', '—', '—']
-      : [rate(m.result.requestsPerSecond), ms(m.result.latencyMs.p99), times(m.result.requestsPerSecond / baselineRps(results, m.scenario)), errorsText(m.result.errors)]
+      : [rate(m.result.requestsPerSecond), latencyMeaningful(m.scenario) ? ms(m.result.latencyMs.p99) : 'n/a¹', times(m.result.requestsPerSecond / baselineRps(results, m.scenario)), errorsText(m.result.errors)]
     return `| ${m.scenario.name} | ${m.server.name} | ${cells.join(' | ')} |`
   })
-  return ['| scenario | server | requests/s | p99 latency ms | vs node:http | wrk errors |', '|---|---|---:|---:|---:|---|', ...rows].join('\n')
+  const table = ['| scenario | server | requests/s | p99 latency ms | vs node:http | wrk errors |', '|---|---|---:|---:|---:|---|', ...rows]
+  if (results.some((m) => !latencyMeaningful(m.scenario))) table.push('', `¹ ${PIPELINED_LATENCY_NOTE}.`)
+  return table.join('\n')
 }
 
 /** The measurements in the shape the core benchmark's floor check reads: key `scenario/server`. */
@@ -118,7 +136,8 @@ export async function writeJson(path: string, env: HttpEnvironment, results: rea
       requests: m.result?.requests ?? null,
       seconds: finite(m.result?.seconds),
       requestsPerSecond: finite(m.result?.requestsPerSecond),
-      latencyMs: m.result === undefined ? null : Object.fromEntries(Object.entries(m.result.latencyMs).map(([k, v]) => [k, finite(v)])),
+      latencyMs: m.result === undefined || !latencyMeaningful(m.scenario) ? null : Object.fromEntries(Object.entries(m.result.latencyMs).map(([k, v]) => [k, finite(v)])),
+      ...(latencyMeaningful(m.scenario) ? {} : { latencyNote: PIPELINED_LATENCY_NOTE }),
       ratioToBaseline: finite((m.result?.requestsPerSecond ?? Number.NaN) / baselineRps(results, m.scenario)),
       errors: m.result?.errors ?? null,
       flagged: flagged(m),

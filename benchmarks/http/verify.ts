@@ -1,7 +1,7 @@
 /**
  * Before a server is loaded, check it answers the scenario correctly, over a raw socket with the
- * same bytes wrk sends: every response is `200` with a `text/plain` `Hello, World!` body framed by
- * Content-Length; pipelined requests get one response each, in one connection; a request with
+ * same bytes wrk sends: every response is `200` with a `text/plain` `Hello, World!` body (framed by
+ * Content-Length or chunked); pipelined requests get one response each, in one connection; a request with
  * `Connection: close` gets a response saying close, and the server then ends the connection.
  * A failure rejects with a `VerificationError` saying what was wrong; the server is then not loaded.
  */
@@ -30,7 +30,10 @@ interface ParsedResponse {
 
 const TIMEOUT_MS = 3000
 
-/** Parse as many complete Content-Length-framed responses as `buf` holds. */
+/**
+ * Parse as many complete responses as `buf` holds, framed by Content-Length or chunked
+ * (without trailers); a response with neither has no body here.
+ */
 function parseResponses(buf: Buffer): ParsedResponse[] {
   const out: ParsedResponse[] = []
   let off = 0
@@ -45,12 +48,40 @@ function parseResponses(buf: Buffer): ParsedResponse[] {
       const colon = line.indexOf(':')
       if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim())
     }
-    const length = headers.get('content-length')
-    if (length === undefined) throw new VerificationError(`response without Content-Length (headers: ${[...headers.keys()].join(', ')})`)
-    const bodyEnd = headEnd + 4 + Number(length)
-    if (bodyEnd > buf.length) return out
-    out.push({ status: Number(status[1]), headers, body: buf.toString('utf8', headEnd + 4, bodyEnd) })
-    off = bodyEnd
+    const body = (headers.get('transfer-encoding') ?? '').toLowerCase().includes('chunked')
+      ? dechunk(buf, headEnd + 4)
+      : sized(buf, headEnd + 4, Number(headers.get('content-length') ?? 0))
+    if (body === undefined) return out
+    out.push({ status: Number(status[1]), headers, body: body.text })
+    off = body.end
+  }
+}
+
+interface Body {
+  readonly text: string
+  /** Offset just past the body. */
+  readonly end: number
+}
+
+function sized(buf: Buffer, start: number, length: number): Body | undefined {
+  return start + length > buf.length ? undefined : { text: buf.toString('utf8', start, start + length), end: start + length }
+}
+
+function dechunk(buf: Buffer, start: number): Body | undefined {
+  const parts: Buffer[] = []
+  let at = start
+  for (;;) {
+    const lineEnd = buf.indexOf('\r\n', at, 'latin1')
+    if (lineEnd === -1) return undefined
+    const size = parseInt(buf.toString('latin1', at, lineEnd), 16)
+    if (!Number.isFinite(size)) throw new VerificationError('malformed chunk size')
+    if (size === 0) {
+      if (lineEnd + 4 > buf.length) return undefined
+      return { text: Buffer.concat(parts).toString('utf8'), end: lineEnd + 4 }
+    }
+    if (lineEnd + 2 + size + 2 > buf.length) return undefined
+    parts.push(buf.subarray(lineEnd + 2, lineEnd + 2 + size))
+    at = lineEnd + 2 + size + 2
   }
 }
 

@@ -47,12 +47,18 @@ export class WrkError extends Error {
 export function wrkVersion(): string | undefined {
   try {
     // `wrk -v` prints its banner and exits non-zero
-    return execFileSync('wrk', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0]?.trim()
+    return banner(execFileSync('wrk', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))
   } catch (e) {
     const out = (e as { stdout?: string; code?: string }).stdout
     if ((e as { code?: string }).code === 'ENOENT') return undefined
-    return out?.split('\n')[0]?.trim() || 'wrk (version unknown)'
+    return banner(out ?? '')
   }
+}
+
+/** `wrk <version>` from wrk's banner line (`wrk 4.1.0 [epoll] Copyright …`). */
+function banner(out: string): string {
+  const m = /^wrk (\S+)/m.exec(out)
+  return m === null ? 'wrk (version unknown)' : `wrk ${m[1]}`
 }
 
 const UNIT_MS: Record<string, number> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 }

@@ -170,3 +170,29 @@ describe('HTTP server basics', () => {
     void Sink
   })
 })
+
+describe('HTTPS', () => {
+  it('serves the same handler over TLS', async () => {
+    const { readFileSync } = await import('node:fs')
+    const { request } = await import('node:https')
+    const fixtures = new URL('./fixtures/', import.meta.url)
+    const key = readFileSync(new URL('localhost.key', fixtures))
+    const cert = readFileSync(new URL('localhost.crt', fixtures))
+    const mat = Materializer.create()
+    const binding = await Http.newServerAt('127.0.0.1', 0).withMaterializer(mat).enableHttps({ key, cert }).bind(hello)
+    cleanups.push(async () => {
+      await binding.terminate('1s')
+      mat.shutdown()
+    })
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: binding.port, path: '/', ca: cert, servername: 'localhost', agent: false }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve(`${res.statusCode} ${Buffer.concat(chunks).toString()}`))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(body).toBe('200 Hello, World!')
+  })
+})

@@ -80,7 +80,17 @@ describe('GraphDSL', () => {
     expect(sorted(await Source.fromGraph(g).runWith(Sink.seq(), time.materializer))).toEqual([3, 10, 101])
   })
 
-  it('builds a blueprint that runs any number of times and nests in other graphs', async () => {
+  it('wires through the ports of flows and sinks added beforehand', async () => {
+    const g = GraphDSL.createWithMat([Sink.seq<string>()], (seq) => seq, (b, out) => {
+      const label = b.add(Flow.create<number>().map((x) => `n${x}`))
+      const upper = b.add(Flow.create<string>().map((s) => s.toUpperCase()))
+      b.from(Source.from([1, 2])).via(label).via(upper).to(out)
+      return ClosedShape.instance
+    })
+    expect(await RunnableGraph.fromGraph(g).run(time.materializer)).toEqual(['N1', 'N2'])
+  })
+
+  it('builds a blueprint that runs any number of times', async () => {
     const doubled = GraphDSL.create((b) => {
       const bcast = b.add(Broadcast.create<number>(2))
       const merge = b.add(Merge.create<number>(2))
@@ -91,15 +101,6 @@ describe('GraphDSL', () => {
     const flow = Flow.fromGraph(doubled)
     expect(await Source.from([1, 2]).via(flow).runWith(Sink.seq(), time.materializer)).toEqual([1, 1, 2, 2])
     expect(await Source.from([3]).via(flow).runWith(Sink.seq(), time.materializer)).toEqual([3, 3])
-    const quadrupled = GraphDSL.create((b) => {
-      const first = b.add(doubled)
-      const second = b.add(doubled)
-      b.from(first.out).via(second)
-      b.connect(first.out, second.in)
-      return new FlowShape(first.in, second.out)
-    })
-    // the dangling `via` above connected first.out already: the second connection is rejected
-    expect(() => quadrupled).not.toThrow()
   })
 
   it('nests one built graph inside another', async () => {
@@ -278,7 +279,7 @@ describe('GraphDSL', () => {
         }),
       )
       expect(err.connectedTwice).toEqual(['broadcast.out0'])
-      expect(err.unconnected).toEqual(['merge.in1'])
+      expect(err.unconnected).toEqual([]) // merge.in1 was the target of the rejected connection
     })
 
     it('a port both connected and returned in the shape', () => {
@@ -304,8 +305,8 @@ describe('GraphDSL', () => {
           return new SourceShape(stage.shape.out) // the stage's own port, not the added copy
         }),
       )
-      expect(err.foreign).toEqual(['single.out', 'merge.out'])
-      expect(err.unconnected).toEqual(['merge.in0', 'merge.out'])
+      expect(err.foreign).toEqual(['from.out', 'merge.out'])
+      expect(err.unconnected).toEqual(['merge.out']) // the added copy's outlet: neither connected nor returned
     })
 
     it('the use of a builder after its graph was built', () => {

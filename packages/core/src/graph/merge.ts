@@ -120,6 +120,10 @@ class MergeLogic<T> extends MergeLogicBase<T> {
 /**
  * Merge `inputs` streams into one, emitting elements in the order they arrive (inputs that have
  * an element at the same time take turns).
+ * - Emits when: one of the inputs has an element available
+ * - Backpressures when: downstream backpressures
+ * - Completes when: all inputs completed (`eagerComplete`: one input completed)
+ * - Cancels when: downstream cancels
  *
  * @example
  * ```ts
@@ -176,6 +180,10 @@ class MergePreferredLogic<T> extends MergeLogicBase<T> {
  * Merge one preferred input with `secondaries` other inputs: when several have an element, the
  * `preferred` input's is emitted first (the secondary inputs take turns among themselves). The
  * preferred inlet is the last one, so `(n) => MergePreferred.create(n - 1)` works as a combine strategy.
+ * - Emits when: one of the inputs has an element available, the preferred one first
+ * - Backpressures when: downstream backpressures
+ * - Completes when: all inputs completed (`eagerComplete`: one input completed)
+ * - Cancels when: downstream cancels
  *
  * @example
  * ```ts
@@ -252,6 +260,10 @@ class MergePrioritizedLogic<T> extends MergeLogicBase<T> {
 /**
  * Merge inputs with priorities (positive numbers, one per input): when several inputs have an
  * element, each is chosen in proportion to its priority (deterministically, evenly spread).
+ * - Emits when: one of the inputs has an element available, by priority when several have
+ * - Backpressures when: downstream backpressures
+ * - Completes when: all inputs completed (`eagerComplete`: one input completed)
+ * - Cancels when: downstream cancels
  *
  * @example
  * ```ts

@@ -140,6 +140,16 @@ describe('BroadcastHub', () => {
     await fast.expectComplete()
   })
 
+  it('a consumer behind a dropping buffer never holds the others back', async () => {
+    const consumers = Source.range(1, 100).runWith(BroadcastHub.sink<number>(4, { startAfterNrOfConsumers: 2 }), time.materializer)
+    const slow = consumers.buffer(3, 'dropHead').runWith(TestSink.probe<number>(), time.materializer)
+    const fast = await consumers.runWith(Sink.seq(), time.materializer)
+    expect(fast).toHaveLength(100)
+    slow.request(10)
+    expect(await slow.expectNextN(3)).toEqual([98, 99, 100])
+    await slow.expectComplete()
+  })
+
   it('a consumer that leaves mid-stream does not stall the others', async () => {
     const { src, attach } = hub(2)
     const a = attach()

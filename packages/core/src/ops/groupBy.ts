@@ -192,7 +192,7 @@ class GroupByLogic<T, K> extends GraphStageLogic implements InHandler, OutHandle
 
   // ---- helpers ----
 
-  /** Deliver `x` to its key's sub-stream, open a new one, or drop it (pulling again: whoever asked still waits). */
+  /** Deliver `x` to its key's sub-stream (or keep it for that sub-stream's next pull), open a new sub-stream, or drop it. */
   #route(key: K, x: T): void {
     const sub = this.#open.get(key)
     if (sub !== undefined) {
@@ -233,6 +233,10 @@ class GroupByLogic<T, K> extends GraphStageLogic implements InHandler, OutHandle
   #tryCompleteAll(): void {
     for (const sub of this.#open.values()) {
       if (sub.first !== NONE || this.#pendingSub === sub) continue
+      if (sub.wants) {
+        sub.wants = false
+        this.#wanting--
+      }
       sub.outlet.complete()
       this.#open.delete(sub.key as K)
     }

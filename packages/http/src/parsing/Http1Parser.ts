@@ -335,7 +335,7 @@ export abstract class Http1Parser<Start extends RequestStart | ResponseStart> {
     for (;;) {
       if (!this.#hasInput()) return NEED_INPUT
       const buf = this.#buf, pos = this.#pos
-      const lf = indexOfLf(buf, pos)
+      const lf = buf.indexOf(LF, pos)
       const stop = lf < 0 ? buf.length : lf
       if (this.#pendingLen + stop - pos > maxLength + 1) {
         if (this.#pendingLen === 0 && lf >= 0) {
@@ -472,13 +472,6 @@ export abstract class Http1Parser<Start extends RequestStart | ResponseStart> {
     this.#textBuf = EMPTY
     this.#text = undefined
   }
-}
-
-/** The index of the next LF from `from`, or -1: a plain loop over the first bytes (lines are short), then memchr. */
-function indexOfLf(buf: Buffer, from: number): number {
-  const stop = Math.min(buf.length, from + 128)
-  for (let i = from; i < stop; i++) if (buf[i] === LF) return i
-  return stop === buf.length ? -1 : buf.indexOf(LF, stop)
 }
 
 /** Scans a chunk-size line, adding the bare-LF rule (after the content, as for every line). */

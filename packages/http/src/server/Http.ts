@@ -14,6 +14,7 @@
 import { BidiFlow, Flow, Sink, defaultMaterializer, toMillis, type Duration, type Materializer } from '@weir/core'
 import { ServerCounters, WireTrace, type ServerCloseReason } from '../diagnostics.js'
 import type { HttpRequest, HttpResponse } from '../model/HttpMessage.js'
+import type { TlsOptions } from 'node:tls'
 import { Tcp, type IncomingConnection } from '../tcp/Tcp.js'
 import { handlerFailureResponse } from './errorResponses.js'
 import { ServerConnectionStage, type RequestParserLike } from './ServerConnectionStage.js'
@@ -54,17 +55,22 @@ export class ServerBuilder {
     readonly settingsInput: ServerSettingsInput = {},
     readonly materializer: Materializer | undefined = undefined,
     readonly traceConnections = false,
+    readonly tls: TlsOptions | undefined = undefined,
   ) {}
 
   withSettings(settings: ServerSettingsInput): ServerBuilder {
-    return new ServerBuilder(this.host, this.port, { ...this.settingsInput, ...settings }, this.materializer, this.traceConnections)
+    return new ServerBuilder(this.host, this.port, { ...this.settingsInput, ...settings }, this.materializer, this.traceConnections, this.tls)
   }
   withMaterializer(materializer: Materializer): ServerBuilder {
-    return new ServerBuilder(this.host, this.port, this.settingsInput, materializer, this.traceConnections)
+    return new ServerBuilder(this.host, this.port, this.settingsInput, materializer, this.traceConnections, this.tls)
   }
   /** Record a wire trace of every connection (bounded; for debugging, not for production load). */
   withWireTrace(enabled = true): ServerBuilder {
-    return new ServerBuilder(this.host, this.port, this.settingsInput, this.materializer, enabled)
+    return new ServerBuilder(this.host, this.port, this.settingsInput, this.materializer, enabled, this.tls)
+  }
+  /** Serve HTTPS: `key`, `cert` and the other options of `node:tls`. The connection graph is the same. */
+  enableHttps(tls: TlsOptions): ServerBuilder {
+    return new ServerBuilder(this.host, this.port, this.settingsInput, this.materializer, this.traceConnections, tls)
   }
 
   /** Serve with an async handler; a throwing handler yields a 500 for that request. */
@@ -123,12 +129,12 @@ export class ServerBuilder {
       c.handleWith(BidiFlow.fromGraph(stage).join(handler), mat)
     }
 
-    const tcp = await Tcp.bind(this.host, this.port, {
+    const bindOptions = {
       bindTimeout: settings.bindTimeout,
       closeTimeoutMs: Number.isFinite(settings.lingerTimeout) ? settings.lingerTimeout + 1000 : 10_000,
-    })
-      .to(Sink.foreach(accept))
-      .run(mat)
+    }
+    const connections = this.tls === undefined ? Tcp.bind(this.host, this.port, bindOptions) : Tcp.bindTls(this.host, this.port, this.tls, bindOptions)
+    const tcp = await connections.to(Sink.foreach(accept)).run(mat)
 
     return {
       host: tcp.host,

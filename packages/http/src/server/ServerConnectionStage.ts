@@ -238,6 +238,7 @@ class ServerConnectionLogic extends GraphStageLogic {
         }
       }
     }
+    if (this.#peer === 'fin') return this.#closeAfterInflight('client-fin') // nothing more can come
     if (!this.#closing && !this.hasBeenPulled(this.bytesIn) && !this.isClosed(this.bytesIn)) this.pull(this.bytesIn)
   }
 
@@ -398,7 +399,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       if (ex.body.kind === 'stream' || (ex.body.kind === 'discard' && this.#reading === ex)) {
         // an early response: the request body is still arriving
         const remaining = ex.remaining
-        const drain = remaining !== undefined && remaining <= EARLY_RESPONSE_DRAIN_LIMIT
+        const drain = (remaining !== undefined && remaining <= EARLY_RESPONSE_DRAIN_LIMIT) || this.#bodyEndParsed()
         publish(channels.earlyResponse, () => ({ id: this.ctx.id, seq: ex.seq, remainingBytes: remaining, decision: drain ? 'drain' : 'close' }))
         if (!drain) {
           close = true
@@ -431,6 +432,16 @@ class ServerConnectionLogic extends GraphStageLogic {
       if (ex.body.kind === 'stream') this.#abandonBody(ex)
     }
     if (this.#writing === undefined && this.#inflight.length === 0 && this.#closing) this.#finishOutput()
+  }
+
+  /** The end of the body being read is already parsed (nothing of it is left on the wire). */
+  #bodyEndParsed(): boolean {
+    for (let i = this.#ei; i < this.#events.length; i++) {
+      const t = this.#events[i]!.type
+      if (t === 'end') return true
+      if (t === 'start' || t === 'error') return false
+    }
+    return false
   }
 
   /** The response went out before the request body was read: the rest of the body is read and dropped. */
@@ -542,19 +553,22 @@ class ServerConnectionLogic extends GraphStageLogic {
       this.#reason ??= 'client-fin'
       return this.completeStage()
     }
-    this.#events = this.#parser.end()
-    this.#ei = 0
-    const idleClient = this.#inflight.length === 0 && this.#reading === undefined
-    this.#process()
     if (this.#writing !== undefined && this.#s.halfClosePolicy === 'cancel-response') {
       // the client left (a proxy forwarded only its FIN): stop the response now, its cleanup runs
       this.#reason ??= 'client-fin'
       this.#writing.inlet.cancel(new ClientGone('client-fin'))
       this.#writing = undefined
       this.#inflight.length = 0
+      this.#events = []
+      this.#ei = 0
+      return this.#closeAfterInflight('client-fin')
     }
-    if (idleClient) this.#reason ??= 'client-fin'
-    this.#closeAfterInflight('client-fin')
+    // requests received before the FIN are still answered (a client may half-close after sending)
+    const rest = this.#parser.end()
+    this.#events = this.#ei < this.#events.length ? [...this.#events.slice(this.#ei), ...rest] : rest
+    this.#ei = 0
+    if (this.#inflight.length === 0 && this.#reading === undefined && this.#events.length === 0) this.#reason ??= 'client-fin'
+    this.#process()
   }
 
   #onPeerFailure(e: unknown): void {

@@ -270,3 +270,31 @@ describe('connection endings', () => {
     s.destroy()
   })
 })
+
+describe('TLS', () => {
+  const fixtures = new URL('../../test/fixtures/', import.meta.url)
+  it('serves and connects over TLS with the same connection stage (echo, FIN, close reasons)', async () => {
+    const { readFileSync } = await import('node:fs')
+    const key = readFileSync(new URL('localhost.key', fixtures))
+    const cert = readFileSync(new URL('localhost.crt', fixtures))
+    const mat = materializer()
+    const accepted: IncomingConnection[] = []
+    const binding = await Tcp.bindTls('127.0.0.1', 0, { key, cert })
+      .to(
+        Sink.foreach((c: IncomingConnection) => {
+          accepted.push(c)
+          c.handleWith(Flow.create<Uint8Array>(), mat)
+        }),
+      )
+      .run(mat)
+    cleanups.push(() => binding.unbind())
+    const [conn, reply] = Source.from(['secret ', 'bytes'].map((x) => Buffer.from(x)))
+      .viaMat(Tcp.outgoingTlsConnection('127.0.0.1', binding.port, { ca: cert, servername: 'localhost' }), Keep.right)
+      .toMat(Sink.fold('', (acc: string, b: Uint8Array) => acc + Buffer.from(b).toString()), Keep.both)
+      .run(mat)
+    expect((await conn).remotePort).toBe(binding.port)
+    expect(await reply).toBe('secret bytes')
+    await (await conn).closed
+    expect((await accepted[0]!.connection.closed).bytesRead).toBe(12)
+  })
+})

@@ -14,6 +14,7 @@
  * source has no demand; beyond that they are closed at once.
  */
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions, type TlsOptions } from 'node:tls'
 import {
   Flow,
   GraphStageLogic,
@@ -120,9 +121,12 @@ class BindLogic extends GraphStageLogic {
     const onError = this.getAsyncCallback((e: Error) => this.#error(e))
     const unbind = this.getAsyncCallback(() => this.#close())
     this.unbindCallback = () => unbind.invoke()
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true })
+    const tls = this.stage.tls
+    // TLS: connections are handed over after the handshake (reading must not pause before it)
+    const server: Server = tls === undefined ? createServer({ allowHalfOpen: true, pauseOnConnect: true }) : createTlsServer({ ...tls, allowHalfOpen: true })
     this.#server = server
-    server.on('connection', (s: Socket) => onConnection.invoke(s))
+    server.on(tls === undefined ? 'connection' : 'secureConnection', (s: Socket) => onConnection.invoke(s))
+    if (tls !== undefined) server.on('tlsClientError', () => {}) // a failed handshake concerns that client only
     server.on('error', (e: Error) => onError.invoke(e))
     server.listen({ host, port, backlog: options.backlog }, () => onListening.invoke())
     const timeout = toMillis(options.bindTimeout ?? 1000, 'bindTimeout')
@@ -202,6 +206,7 @@ class TcpBindStage extends GraphStageWithMaterializedValue<SourceShape<IncomingC
     readonly host: string,
     readonly port: number,
     readonly options: BindOptions,
+    readonly tls?: TlsOptions,
   ) {
     super()
   }
@@ -228,6 +233,29 @@ export const Tcp = {
     toMillis(options.bindTimeout ?? 1000, 'bindTimeout')
     toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
     return Source.fromGraph(new TcpBindStage(host, port, options))
+  },
+
+  /** Like `bind`, for TLS (`key`, `cert`, … as for `node:tls`); connections are emitted after the handshake. */
+  bindTls(host: string, port: number, tls: TlsOptions, options: BindOptions = {}): Source<IncomingConnection, Promise<ServerBinding>> {
+    toMillis(options.bindTimeout ?? 1000, 'bindTimeout')
+    toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
+    return Source.fromGraph(new TcpBindStage(host, port, options, tls))
+  },
+
+  /** Like `outgoingConnection`, over TLS; the connection is established once the handshake completed. */
+  outgoingTlsConnection(
+    host: string,
+    port: number,
+    tls: TlsConnectionOptions = {},
+    options: OutgoingConnectionOptions = {},
+  ): Flow<Uint8Array, Uint8Array, Promise<TcpConnection>> {
+    const connectTimeoutMs = toMillis(options.connectTimeout ?? 10_000, 'connectTimeout')
+    return Flow.fromGraph(
+      new TcpConnectionStage(
+        { kind: 'connect', connect: () => tlsConnect({ servername: host, ...tls, host, port }), remote: `${host}:${port}`, connectTimeoutMs, connectEvent: 'secureConnect' },
+        options,
+      ),
+    )
   },
 
   /** A flow over a connection to `host:port`, opened when materialized; materializes the connection once established. */

@@ -90,7 +90,14 @@ export const newConnectionId = (): number => nextConnectionId++
 /** Where the socket comes from: one accepted by a server, or one to connect when materialized. */
 export type SocketSource =
   | { readonly kind: 'accepted'; readonly socket: Socket; readonly connection: TcpConnection }
-  | { readonly kind: 'connect'; readonly connect: () => Socket; readonly remote: string; readonly connectTimeoutMs: number }
+  | {
+      readonly kind: 'connect'
+      readonly connect: () => Socket
+      readonly remote: string
+      readonly connectTimeoutMs: number
+      /** The socket event that means "established" (default 'connect'; TLS: 'secureConnect'). */
+      readonly connectEvent?: 'connect' | 'secureConnect'
+    }
 
 const CONNECT_TIMER = 'connect'
 const CLOSE_TIMER = 'close'
@@ -155,7 +162,7 @@ class TcpConnectionLogic extends GraphStageLogic {
       if (Number.isFinite(src.connectTimeoutMs)) this.scheduleOnce(CONNECT_TIMER, src.connectTimeoutMs)
       const socket = src.connect()
       this.#attach(socket)
-      socket.once('connect', () => this.#onConnect.invoke())
+      socket.once(src.connectEvent ?? 'connect', () => this.#onConnect.invoke())
     }
     this.pull(this.in)
   }
