@@ -122,10 +122,14 @@ export function scanFieldLine(buf: Uint8Array, start: number, end: number, compl
   out.nameEnd = i
   i++
   while (i < end && isWhitespace(buf[i] as number)) i++
-  out.valueStart = i
-  let last = i
-  last = end
-  out.valueEnd = last
+  const valueStart = i
+  for (; i < end; i++) {
+    const c = buf[i] as number
+    if (c < 0x20 ? c !== 0x09 : c === 0x7f) return invalidOr(c, 'invalid-header-value')
+  }
+  while (i > valueStart && isWhitespace(buf[i - 1] as number)) i--
+  out.valueStart = valueStart
+  out.valueEnd = i
   return undefined
 }
 

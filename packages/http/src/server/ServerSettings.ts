@@ -27,7 +27,7 @@ export const serverSettingsSpec = {
   halfClosePolicy: {
     codec: HalfClosePolicyC,
     default: 'cancel-response',
-    doc: "What a client FIN means while a streamed response is in flight: 'cancel-response' (the client left: cancel the response stream, which runs its cleanup — DESIGN §1 C) or 'finish-response' (a client that half-closes on purpose still gets the response).",
+    doc: "What a client FIN means while a streamed response is in flight: 'cancel-response' (the client left: cancel the response stream, which runs its cleanup) or 'finish-response' (a client that half-closes on purpose still gets the response).",
   },
   serverHeader: { codec: t.union([t.string, t.undefined]), default: undefined, doc: 'Value of the Server header (none by default).' },
 } satisfies Record<string, SettingSpec<any>>
