@@ -29,7 +29,7 @@ import { Inlet, Outlet, SinkShape, SourceShape } from '../stage/ports.js'
 import { SourceLogic } from '../sources/basic.js'
 import { Sink } from '../Sink.js'
 import { Source } from '../Source.js'
-import { Deque } from './Deque.js'
+import { RingBuffer } from '../internal/RingBuffer.js'
 
 /** Starts the draining of a hub made by {@link MergeHub.sourceWithDraining}. */
 export interface DrainingControl {
@@ -63,7 +63,7 @@ class Producer {
 /** The shared state of one running hub: the merged queue (producer, element, producer, element …) and the producers. */
 class MergeCore<T> {
   #state: MergeState = OPEN
-  readonly #queue = new Deque<unknown>(32)
+  readonly #queue = new RingBuffer<unknown>(Infinity, 32)
   readonly #producers = new Set<Producer>()
   #consumerWaiting = false
   readonly creditBatch: number

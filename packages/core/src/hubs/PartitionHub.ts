@@ -30,7 +30,7 @@ import { Inlet, Outlet, SinkShape, SourceShape } from '../stage/ports.js'
 import { SourceLogic } from '../sources/basic.js'
 import { Sink } from '../Sink.js'
 import { Source } from '../Source.js'
-import { Deque } from './Deque.js'
+import { RingBuffer } from '../internal/RingBuffer.js'
 import { HUB_COMPLETED, HUB_OPEN, hubFailed, type HubEnd } from './HubEnd.js'
 
 /** What a stateful partitioner knows about the attached consumers when it routes an element. */
@@ -50,7 +50,7 @@ export type StatefulPartitioner<T> = (info: ConsumerInfo, elem: T) => number
 
 /** One consumer's queue, shared by its logic (which reads it) and the core (which fills it). */
 class Consumer<T> {
-  readonly queue = new Deque<T>()
+  readonly queue = new RingBuffer<T>()
   /** The consumer wants an element and its queue is empty: wake it on the next one. */
   waiting = false
   id = -1
@@ -66,7 +66,7 @@ class PartitionCore<T> implements ConsumerInfo {
   /** Elements in all queues plus the held ones. */
   #queued = 0
   /** Elements that arrived before start-up or with no consumer attached, in order. */
-  readonly #held = new Deque<T>()
+  readonly #held = new RingBuffer<T>()
   #started: boolean
   #end: HubEnd = HUB_OPEN
   #producerWaiting = false

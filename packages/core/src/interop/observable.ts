@@ -11,7 +11,7 @@
  */
 import { Observable, type Subscribable, type Subscriber, type Unsubscribable } from 'rxjs'
 import { AbruptTerminationError, BufferOverflowError, InvalidArgumentError, NoMoreElementsNeeded, StageProtocolError } from '../errors.js'
-import { RingBuffer } from '../internal/RingBuffer.js'
+import { RingBuffer, makeRoom } from '../internal/RingBuffer.js'
 import type { OverflowStrategy } from '../ops/buffer.js'
 import { SourceLogic } from '../sources/basic.js'
 import { Attributes } from '../stage/Attributes.js'
@@ -100,21 +100,9 @@ class ObservableSourceLogic<T> extends SourceLogic<T> {
     const buffer = this.#buffer
     const wasEmpty = buffer.isEmpty
     if (buffer.isFull) {
-      switch (this.#strategy) {
-        case 'dropHead':
-          buffer.shift()
-          break
-        case 'dropTail':
-          buffer.pop()
-          break
-        case 'dropBuffer':
-          buffer.clear()
-          break
-        case 'dropNew':
-          return
-        case 'fail':
-          return this.#onEnd({ t: 'error', error: new BufferOverflowError(buffer.capacity) })
-      }
+      const room = makeRoom(buffer, this.#strategy)
+      if (room === 'drop-new') return
+      if (room === 'fail') return this.#onEnd({ t: 'error', error: new BufferOverflowError(buffer.capacity) })
     }
     buffer.push(x)
     // a non-empty buffer already has a wake-up queued, or waits for the next pull

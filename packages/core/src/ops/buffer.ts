@@ -10,7 +10,7 @@
  * elements are still emitted; upstream failure and downstream cancellation stop at once.
  */
 import { BufferOverflowError, InvalidArgumentError } from '../errors.js'
-import { RingBuffer } from '../internal/RingBuffer.js'
+import { RingBuffer, makeRoom } from '../internal/RingBuffer.js'
 import type { Attributes } from '../stage/Attributes.js'
 import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
 import type { FlowShape } from '../stage/ports.js'
@@ -46,27 +46,12 @@ class BufferLogic<T> extends SupervisedLogic<T, T> {
       if (!buffer.isFull || this.stage.overflowStrategy !== 'backpressure') this.pull(this.in)
       return
     }
-    switch (this.stage.overflowStrategy) {
-      case 'dropHead':
-        buffer.shift()
-        buffer.push(x)
-        break
-      case 'dropTail':
-        buffer.pop()
-        buffer.push(x)
-        break
-      case 'dropBuffer':
-        buffer.clear()
-        buffer.push(x)
-        break
-      case 'dropNew':
-        break
-      case 'fail':
-        return this.failStage(new BufferOverflowError(this.stage.size))
-      case 'backpressure':
-        // unreachable: a full backpressuring buffer does not pull
-        throw new Error('Cannot receive an element in state full (backpressure)')
-    }
+    const strategy = this.stage.overflowStrategy
+    // a full backpressuring buffer does not pull, so no element can arrive here
+    if (strategy === 'backpressure') throw new Error('Cannot receive an element in state full (backpressure)')
+    const room = makeRoom(buffer, strategy)
+    if (room === 'fail') return this.failStage(new BufferOverflowError(this.stage.size))
+    if (room === 'room') buffer.push(x)
     this.pull(this.in)
   }
 

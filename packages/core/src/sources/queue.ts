@@ -22,7 +22,7 @@
  */
 import { AbruptTerminationError, BufferOverflowError, InvalidArgumentError, QueueConcurrencyError, isNonFailureCancellation } from '../errors.js'
 import { deferred, type Deferred } from '../internal/deferred.js'
-import { RingBuffer } from '../internal/RingBuffer.js'
+import { RingBuffer, makeRoom } from '../internal/RingBuffer.js'
 import type { OverflowStrategy } from '../ops/buffer.js'
 import { Attributes } from '../stage/Attributes.js'
 import { GraphStageWithMaterializedValue } from '../stage/GraphStage.js'
@@ -106,23 +106,12 @@ export class QueueSourceLogic<T> extends SourceLogic<T> {
       this.#signal()
       return 'enqueued'
     }
-    switch (strategy) {
-      case 'dropHead':
-        buffer.shift()
-        break
-      case 'dropTail':
-        buffer.pop()
-        break
-      case 'dropBuffer':
-        buffer.clear()
-        break
-      case 'dropNew':
-        return 'dropped'
-      case 'fail': {
-        const error = new BufferOverflowError(this.#capacity)
-        this.handleFail(error)
-        return { failure: error }
-      }
+    const room = makeRoom(buffer, strategy)
+    if (room === 'drop-new') return 'dropped'
+    if (room === 'fail') {
+      const error = new BufferOverflowError(this.#capacity)
+      this.handleFail(error)
+      return { failure: error }
     }
     buffer.push(x)
     return 'enqueued'

@@ -165,6 +165,16 @@ describe('RequestParser — valid requests', () => {
     expect(part?.type === 'body' && part.data.buffer).toBe(input.buffer)
   })
 
+  it('decodes each new chunk afresh when the caller reuses one buffer for successive reads', () => {
+    const parser = new RequestParser()
+    const buffer = bytes('GET /a HTTP/1.1\r\nHost: a.example\r\n\r\n')
+    const first = normalize(parser.feed(buffer))
+    bytes('GET /b HTTP/1.1\r\nHost: b.example\r\n\r\n').copy(buffer)
+    const second = normalize(parser.feed(buffer))
+    expect(first).toMatchObject([start({ target: '/a', headers: [['Host', 'a.example']] }), END])
+    expect(second).toMatchObject([start({ target: '/b', headers: [['Host', 'b.example']] }), END])
+  })
+
   it('offers case-insensitive lookups over the header section', () => {
     const [first] = new RequestParser().feed(bytes(`GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\n\r\n`))
     if (first?.type !== 'start') throw new Error('expected a start')

@@ -11,7 +11,7 @@
  */
 import type { ParseFailureReason } from '../errors.js'
 import {
-  BACKSLASH, COLON, CR, DQUOTE, EQUALS, FIELD_CONTENT, HEX_VALUE, QDTEXT, REASON_CHAR, SEMICOLON, SP, TARGET_CHAR, TCHAR, isWhitespace,
+  BACKSLASH, COLON, CR, DQUOTE, EQUALS, HEX_VALUE, QDTEXT, REASON_CHAR, SEMICOLON, SP, TARGET_CHAR, TCHAR, isWhitespace,
 } from './chars.js'
 import { MAX_CHUNK_SIZE_DIGITS } from './limits.js'
 
@@ -125,7 +125,7 @@ export function scanFieldLine(buf: Uint8Array, start: number, end: number, compl
   const valueStart = i
   for (; i < end; i++) {
     const c = buf[i] as number
-    if (c < 0x20 ? c !== 0x09 : c === 0x7f) return invalidOr(c, 'invalid-header-value')
+    if (c < 0x20 ? c !== 0x09 : c === 0x7f) return invalidOr(c, 'invalid-header-value') // FIELD_CONTENT, as two comparisons (hot)
   }
   while (i > valueStart && isWhitespace(buf[i - 1] as number)) i--
   out.valueStart = valueStart
