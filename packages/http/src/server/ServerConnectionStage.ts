@@ -73,6 +73,7 @@ const EARLY_RESPONSE_DRAIN_LIMIT = 64 * 1024
 const IDLE = 'idle'
 const HEADER_READ = 'header-read'
 const LINGER = 'linger'
+const REQUEST = 'request'
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
 
 export interface ConnectionContext {
@@ -272,6 +273,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       timedOut: false,
       awaitingDiscard: false,
       timeoutMs: this.#s.requestTimeout,
+      startedAt: this.#lastActivity,
     })
     if (start.framing === 'none') ex = make(HttpEntity.empty)
     else {
@@ -302,7 +304,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     }
     this.#inflight.push(ex)
     registerRequestControl(ex.request, this.getAsyncCallback((ms: number) => this.#setRequestTimeout(ex, ms)))
-    if (Number.isFinite(ex.timeoutMs)) this.scheduleOnce(`req:${seq}`, ex.timeoutMs)
+    this.#armRequestTimer()
     publish(channels.requestStart, () => ({ id: this.ctx.id, method: ex.method, target: ex.target, seq }))
     this.push(this.requestsOut, ex.request)
   }
@@ -329,8 +331,8 @@ class ServerConnectionLogic extends GraphStageLogic {
   #setRequestTimeout(ex: Exchange, ms: number): void {
     if (ex.response !== undefined || ex.timedOut || !this.#inflight.includes(ex)) return
     ex.timeoutMs = ms
-    if (Number.isFinite(ms)) this.scheduleOnce(`req:${ex.seq}`, ms)
-    else this.cancelTimer(`req:${ex.seq}`)
+    this.cancelTimer(REQUEST)
+    this.#armRequestTimer()
   }
 
   // ---- responses ----
@@ -343,7 +345,6 @@ class ServerConnectionLogic extends GraphStageLogic {
       void HttpEntity.discard(res.entity, this.materializer).catch(() => {})
     } else {
       ex.response = res
-      this.cancelTimer(`req:${ex.seq}`)
     }
     if (!this.isClosed(this.responsesIn)) this.pull(this.responsesIn)
     this.#write()
@@ -375,6 +376,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       timedOut: false,
       awaitingDiscard: false,
       timeoutMs: Infinity,
+      startedAt: this.#lastActivity,
     }
     this.#inflight.push(ex)
     this.#markClosing(reason)
@@ -393,7 +395,6 @@ class ServerConnectionLogic extends GraphStageLogic {
       const res = ex.timedOut ? requestTimeoutResponse(ex.timeoutMs) : ex.response
       if (res === undefined) return
       this.#inflight.shift()
-      this.cancelTimer(`req:${ex.seq}`)
       if (ex.upgrade) this.#resumeParsing()
       let close = this.#closing && this.#inflight.length === 0 ? true : !ex.keepAlive || ex.timedOut
       if (ex.body.kind === 'stream' || (ex.body.kind === 'discard' && this.#reading === ex)) {
@@ -636,17 +637,36 @@ class ServerConnectionLogic extends GraphStageLogic {
       this.#reason = this.#reason === 'connection-close' || this.#reason === undefined ? 'linger-timeout' : this.#reason
       return this.cancel(this.bytesIn, new LingerTimeoutError(this.#s.lingerTimeout)) // a failure cause: the TCP stage destroys the socket
     }
-    if (typeof key === 'string' && key.startsWith('req:')) {
-      const seq = Number(key.slice(4))
-      const ex = this.#inflight.find((e) => e.seq === seq)
-      if (ex === undefined || ex.response !== undefined) return
-      publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'request', ms: ex.timeoutMs }))
-      ex.timedOut = true
-      ex.awaitingDiscard = true
+    if (key === REQUEST) {
+      const now = this.now()
+      let timedOut = false
+      for (const ex of this.#inflight) {
+        if (ex.response !== undefined || ex.timedOut || ex.startedAt + ex.timeoutMs > now) continue
+        publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'request', ms: ex.timeoutMs }))
+        ex.timedOut = true
+        ex.awaitingDiscard = true
+        timedOut = true
+      }
+      this.#armRequestTimer()
+      if (!timedOut) return
       this.#reason ??= 'request-timeout'
       this.#markClosing('request-timeout')
       this.#write()
     }
+  }
+
+  /**
+   * One timer for all request timeouts of the connection, armed for the earliest deadline of the
+   * requests still waiting for their response (not one timer per request: on a busy keep-alive
+   * connection this timer rarely fires, and then only re-arms).
+   */
+  #armRequestTimer(): void {
+    if (this.isTimerActive(REQUEST)) return
+    let earliest = Infinity
+    for (const ex of this.#inflight) {
+      if (ex.response === undefined && !ex.timedOut) earliest = Math.min(earliest, ex.startedAt + ex.timeoutMs)
+    }
+    if (Number.isFinite(earliest)) this.scheduleOnce(REQUEST, Math.max(0, earliest - this.now()))
   }
 
   override postStop(): void {

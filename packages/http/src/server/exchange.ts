@@ -41,6 +41,8 @@ export interface Exchange {
   awaitingDiscard: boolean
   /** Request timeout for this exchange in ms (the setting, or a per-request override). */
   timeoutMs: number
+  /** When the request started (scheduler ms); its deadline is `startedAt + timeoutMs`. */
+  readonly startedAt: number
 }
 
 export const BODY_DONE: BodyState = { kind: 'done' }
