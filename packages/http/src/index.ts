@@ -17,3 +17,5 @@ export { HttpRequest, HttpResponse, STATUS_TEXT, type HttpVersion } from './mode
 export { channels as diagnosticsChannels, ServerCounters, WireTrace, type ServerCloseReason, type WireTraceEntry } from './diagnostics.js'
 export { stripHopByHop, HOP_BY_HOP } from './rendering/hopByHop.js'
 export { ResponseRenderingError } from './rendering/errors.js'
+export * from './parsing/index.js'
+export { HttpError, HttpParseError, IllegalParserStateError, PARSE_FAILURES, HTTP_ERROR_CODES } from './errors.js'

@@ -14,7 +14,7 @@ import { ServerConnectionStage } from '../src/server/ServerConnectionStage.js'
 
 const settings = serverSettings({ idleTimeout: 'infinite', requestTimeout: 'infinite', headerReadTimeout: 'infinite', lingerTimeout: 0 })
 
-function connectionFlow(): Flow<Uint8Array, Uint8Array, unknown> {
+function connectionFlow(respond: (req: HttpRequest) => HttpResponse = (req) => HttpResponse.text(`${req.method} ${req.path}`)): Flow<Uint8Array, Uint8Array, unknown> {
   const stage = new ServerConnectionStage({
     id: 1,
     remote: 'fuzz',
@@ -27,7 +27,7 @@ function connectionFlow(): Flow<Uint8Array, Uint8Array, unknown> {
   // a handler that reads the request body before answering (one that does not meets the early-response policy)
   const handler = Flow.create<HttpRequest>().mapAsync(4, async (req) => {
     await HttpEntity.discard(req.entity).catch(() => {})
-    return HttpResponse.text(`${req.method} ${req.path}`)
+    return respond(req)
   })
   return BidiFlow.fromGraph(stage).join(handler)
 }
@@ -86,12 +86,12 @@ function responsesIn(out: Buffer, methods: readonly string[] = []): { statuses: 
   return { statuses }
 }
 
-async function run(input: Buffer[]): Promise<Buffer> {
+async function run(input: Buffer[], respond?: (req: HttpRequest) => HttpResponse): Promise<Buffer> {
   const mat = Materializer.create()
   mat.logger.error = () => {}
   mat.logger.warn = () => {}
   const out = await Promise.race([
-    Source.from(input).via(connectionFlow()).runWith(Sink.seq<Uint8Array>(), mat),
+    Source.from(input).via(connectionFlow(respond)).runWith(Sink.seq<Uint8Array>(), mat),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`server hung on ${JSON.stringify(Buffer.concat(input).toString('latin1'))}`)), 2000)),
   ])
   await assertAllStagesStopped(mat, { timeoutMs: 2000 })
@@ -120,10 +120,11 @@ describe('server connection fuzz', () => {
         ),
         fc.array(fc.nat(), { maxLength: 8 }),
         async (bytes, cuts) => {
-          const out = await run(chunk(bytes, cuts))
+          // mutated input may still be a valid HEAD request: answers without a body parse the same for any method
+          const out = await run(chunk(bytes, cuts), () => HttpResponse.empty(204))
           const { statuses, invalid } = responsesIn(out)
           expect(invalid).toBeUndefined()
-          for (const s of statuses) expect([200, 400, 408, 413, 414, 431, 501, 505]).toContain(s)
+          for (const s of statuses) expect([204, 400, 408, 413, 414, 431, 501, 505]).toContain(s)
         },
       ),
       { numRuns: 400 },
