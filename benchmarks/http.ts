@@ -2,11 +2,13 @@
  * `pnpm bench:http` — the HTTP server benchmark: weir beside node:http, Fastify and a raw socket
  * responder (the ceiling), each in its own child process pinned to core 0, loaded by wrk pinned
  * to core 1, in three scenarios (keep-alive, pipelined, Connection: close churn). Every server is
- * checked with a real request before it is loaded. Prints a markdown results table and the floors
+ * checked with a real request before it is loaded; within a scenario the servers are loaded in
+ * interleaved rounds so drifting background load does not favour one of them. Prints a markdown results table and the floors
  * weir is held to; exits 0 whatever the numbers (1 only when the benchmark itself cannot run).
  *
  * Environment:
- *   BENCH_DURATION    seconds per measured run (default 10; `10s` also accepted)
+ *   BENCH_DURATION    measured seconds per server and scenario (default 10; `10s` also accepted)
+ *   BENCH_ROUNDS      interleaved rounds the measured time is split into (default 5: 5 × 2 s)
  *   BENCH_WARMUP      seconds of the unreported warm-up run per server and scenario (default 2; 0: none)
  *   BENCH_CONNECTIONS wrk connections (default 64)
  *   BENCH_PIPELINE    requests per write in the pipelined scenario (default 16)
@@ -20,7 +22,7 @@ import { mkdirSync } from 'node:fs'
 import os from 'node:os'
 import { resolve } from 'node:path'
 import { floorsTable } from './lib/report.js'
-import { measure, scenarios, servers, type HttpMeasurement, type Scenario, type ServerSpec, type Settings } from './http/harness.js'
+import { measureScenario, roundSeconds, scenarios, servers, type HttpMeasurement, type Scenario, type ServerSpec, type Settings } from './http/harness.js'
 import { checkHttpFloors, flagged, header, resultsTable, writeJson, type HttpEnvironment, type HttpFloor } from './http/report.js'
 import { errorCount, wrkVersion } from './http/wrk.js'
 
@@ -61,7 +63,9 @@ function progress(m: HttpMeasurement): void {
   const r = m.result
   const line = r === undefined
     ? `skipped: ${m.skipped ?? '?'}`
-    : `${Math.round(r.requestsPerSecond).toLocaleString('en-US').padStart(10)} req/s${m.scenario.depth === 1 ? `  p99 ${r.latencyMs.p99.toFixed(2)} ms` : ''}${errorCount(r.errors) > 0 ? `  ⚠ errors ${JSON.stringify(r.errors)}` : ''}`
+    : `${Math.round(r.requestsPerSecond).toLocaleString('en-US').padStart(10)} req/s${m.scenario.depth === 1 ? `  p99 ${r.latencyMs.p99.toFixed(2)} ms` : ''}` +
+      `  rounds [${(m.rounds ?? []).map((x) => `${(x.requestsPerSecond / 1000).toFixed(1)}k`).join(', ')}]` +
+      (errorCount(r.errors) > 0 ? `  ⚠ errors ${JSON.stringify(r.errors)}` : '')
   process.stderr.write(`  ${m.scenario.name.padEnd(18)} ${m.server.name.padEnd(28)} ${line}\n`)
 }
 
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
   if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true })
   const settings: Settings = {
     seconds: intFromEnv('BENCH_DURATION', 10, 1, 's'),
+    rounds: intFromEnv('BENCH_ROUNDS', 5, 1),
     warmupSeconds: intFromEnv('BENCH_WARMUP', 2, 0, 's'),
     connections: intFromEnv('BENCH_CONNECTIONS', 64, 1),
     ...(pin !== undefined ? { pin } : {}),
@@ -94,6 +99,8 @@ async function main(): Promise<void> {
     platform: `${process.platform}-${process.arch}`,
     wrk,
     seconds: settings.seconds,
+    rounds: settings.rounds,
+    roundSeconds: roundSeconds(settings),
     warmupSeconds: settings.warmupSeconds,
     connections: settings.connections,
     pipelineDepth,
@@ -103,11 +110,10 @@ async function main(): Promise<void> {
   const jsonPath = process.env['BENCH_JSON']
 
   const runs = chosenServers.length * chosenScenarios.length
-  process.stderr.write(`measuring ${chosenServers.length} server(s) × ${chosenScenarios.length} scenario(s), about ${Math.ceil((runs * (settings.seconds + settings.warmupSeconds + 1)) / 60)} min…\n`)
+  process.stderr.write(`measuring ${chosenServers.length} server(s) × ${chosenScenarios.length} scenario(s), about ${Math.ceil((runs * (settings.rounds * roundSeconds(settings) + settings.warmupSeconds + 2)) / 60)} min…\n`)
   const results: HttpMeasurement[] = []
   for (const scenario of chosenScenarios) {
-    for (const server of chosenServers) {
-      const m = await measure(server, scenario, settings)
+    for (const m of await measureScenario(chosenServers, scenario, settings)) {
       results.push(m)
       progress(m)
     }

@@ -1,8 +1,13 @@
 /**
  * The HTTP benchmark's harness: which servers and scenarios exist, how a server is started in its
- * own child process (pinned to the server core with taskset), checked, warmed up and loaded by wrk
- * (pinned to the load core), and stopped. Every server gets a fresh process per scenario, so no
+ * own child process (pinned to the server core with taskset), checked, warmed up, loaded by wrk
+ * (pinned to the load core) and stopped. Every server gets a fresh process per scenario, so no
  * scenario inherits another's heap, JIT state or lingering connections.
+ *
+ * Within a scenario the servers are loaded in interleaved rounds (each round loads every server
+ * once for `seconds / rounds`, the order rotating between rounds), the idle ones waiting on the
+ * same core. On a machine shared with other work the load drifts over minutes; interleaving
+ * spreads that drift evenly over the servers instead of letting it land on whichever ran last.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -46,7 +51,9 @@ export function scenarios(pipelineDepth: number): readonly Scenario[] {
 }
 
 export interface Settings {
+  /** Measured seconds per server and scenario, split into `rounds` wrk runs of whole seconds. */
   readonly seconds: number
+  readonly rounds: number
   readonly warmupSeconds: number
   readonly connections: number
   /** Cores to pin the server and wrk to, or undefined to run unpinned. */
@@ -58,8 +65,13 @@ export interface Settings {
 export interface HttpMeasurement {
   readonly scenario: Scenario
   readonly server: ServerSpec
-  /** The measured wrk run; undefined when the server was not loaded. */
+  /**
+   * The rounds together: requests and seconds summed (so requests/s is their ratio), errors
+   * summed, latency percentiles the median of the rounds'. Undefined when the server was not loaded.
+   */
   readonly result?: WrkResult
+  /** Each round's wrk result, in order. */
+  readonly rounds?: readonly WrkResult[]
   /** Why the server was not loaded (failed to start or failed the check). */
   readonly skipped?: string
 }
@@ -126,35 +138,85 @@ async function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
   clearTimeout(timer)
 }
 
-/** Start `server`, check it, warm it up, load it for `settings.seconds`, stop it. */
-export async function measure(server: ServerSpec, scenario: Scenario, settings: Settings): Promise<HttpMeasurement> {
-  let running: RunningServer
-  try {
-    running = await startServer(server, scenario, settings)
-  } catch (e) {
-    return { scenario, server, skipped: e instanceof Error ? e.message : String(e) }
+/** Whole seconds of one round. */
+export function roundSeconds(settings: Settings): number {
+  return Math.max(1, Math.round(settings.seconds / settings.rounds))
+}
+
+function loadWith(settings: Settings, scenario: Scenario, port: number, seconds: number): Promise<WrkResult> {
+  return runWrk({
+    url: `http://127.0.0.1:${port}/`,
+    connections: settings.connections,
+    threads: 1,
+    seconds,
+    headers: scenario.close ? ['Connection: close'] : [],
+    ...(scenario.depth > 1 ? { script: `${HTTP_DIR}pipeline.lua`, scriptArgs: [String(scenario.depth)] } : {}),
+    ...(settings.pin !== undefined ? { cpu: settings.pin.load } : {}),
+  })
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+export function combineRounds(rounds: readonly WrkResult[]): WrkResult {
+  const requests = rounds.reduce((a, r) => a + r.requests, 0)
+  // wrk prints its run time to 10 ms; requests / (its requests/s) recovers it more precisely
+  const seconds = rounds.reduce((a, r) => a + (r.requestsPerSecond > 0 ? r.requests / r.requestsPerSecond : r.seconds), 0)
+  const sum = (k: keyof WrkResult['errors']): number => rounds.reduce((a, r) => a + r.errors[k], 0)
+  const pct = (k: keyof WrkResult['latencyMs']): number => median(rounds.map((r) => r.latencyMs[k]))
+  return {
+    requests,
+    seconds,
+    requestsPerSecond: seconds > 0 ? requests / seconds : Number.NaN,
+    latencyMs: { p50: pct('p50'), p75: pct('p75'), p90: pct('p90'), p99: pct('p99') },
+    errors: { connect: sum('connect'), read: sum('read'), write: sum('write'), timeout: sum('timeout'), status: sum('status') },
   }
+}
+
+/**
+ * One scenario: start every server (each in its own pinned process) and check it, warm each up,
+ * load them in interleaved rounds, stop them all. A server that does not start or fails its check
+ * is reported as skipped and not loaded.
+ */
+export async function measureScenario(chosen: readonly ServerSpec[], scenario: Scenario, settings: Settings): Promise<HttpMeasurement[]> {
+  const live: { readonly server: ServerSpec; readonly running: RunningServer; readonly rounds: WrkResult[] }[] = []
+  const skipped = new Map<string, string>()
   try {
-    const probe: Probe = { requests: scenario.depth, close: scenario.close }
-    try {
-      await verify(running.port, probe)
-    } catch (e) {
-      if (e instanceof VerificationError) return { scenario, server, skipped: `failed the check: ${e.message}` }
-      throw e
+    for (const server of chosen) {
+      let running: RunningServer
+      try {
+        running = await startServer(server, scenario, settings)
+      } catch (e) {
+        skipped.set(server.key, e instanceof Error ? e.message : String(e))
+        continue
+      }
+      try {
+        await verify(running.port, { requests: scenario.depth, close: scenario.close } satisfies Probe)
+      } catch (e) {
+        await running.stop()
+        if (!(e instanceof VerificationError)) throw e
+        skipped.set(server.key, `failed the check: ${e.message}`)
+        continue
+      }
+      live.push({ server, running, rounds: [] })
     }
-    const load = (seconds: number): Promise<WrkResult> =>
-      runWrk({
-        url: `http://127.0.0.1:${running.port}/`,
-        connections: settings.connections,
-        threads: 1,
-        seconds,
-        headers: scenario.close ? ['Connection: close'] : [],
-        ...(scenario.depth > 1 ? { script: `${HTTP_DIR}pipeline.lua`, scriptArgs: [String(scenario.depth)] } : {}),
-        ...(settings.pin !== undefined ? { cpu: settings.pin.load } : {}),
-      })
-    if (settings.warmupSeconds > 0) await load(settings.warmupSeconds)
-    return { scenario, server, result: await load(settings.seconds) }
+    if (settings.warmupSeconds > 0) for (const l of live) await loadWith(settings, scenario, l.running.port, settings.warmupSeconds)
+    const seconds = roundSeconds(settings)
+    for (let round = 0; round < settings.rounds; round++) {
+      for (let i = 0; i < live.length; i++) {
+        const l = live[(i + round) % live.length]!
+        l.rounds.push(await loadWith(settings, scenario, l.running.port, seconds))
+      }
+    }
   } finally {
-    await running.stop()
+    for (const l of live) await l.running.stop()
   }
+  return chosen.map((server): HttpMeasurement => {
+    const l = live.find((x) => x.server === server)
+    if (l === undefined) return { scenario, server, skipped: skipped.get(server.key) ?? 'not run' }
+    return { scenario, server, result: combineRounds(l.rounds), rounds: l.rounds }
+  })
 }

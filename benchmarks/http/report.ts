@@ -18,6 +18,8 @@ export interface HttpEnvironment {
   readonly platform: string
   readonly wrk: string
   readonly seconds: number
+  readonly rounds: number
+  readonly roundSeconds: number
   readonly warmupSeconds: number
   readonly connections: number
   readonly pipelineDepth: number
@@ -77,7 +79,8 @@ export function header(env: HttpEnvironment): string {
     '',
     `- Node ${env.node}, V8 ${env.v8}, ${env.platform}; ${env.wrk}`,
     `- CPU: ${env.cpu} (${env.cores} logical cores); ${pin}`,
-    `- wrk -t1 -c${env.connections}, ${env.seconds} s per run after a ${env.warmupSeconds} s warm-up (not reported); one fresh server process per server and scenario; pipelined = ${env.pipelineDepth} requests per write`,
+    `- wrk -t1 -c${env.connections}; per server and scenario a ${env.warmupSeconds} s warm-up (not reported), then ${env.rounds} interleaved round(s) of ${env.roundSeconds} s; pipelined = ${env.pipelineDepth} requests per write`,
+    '- requests/s = all rounds\' responses / their time; p99 = median of the rounds\' p99; one fresh server process per server and scenario',
     ...(env.loadAverage >= BUSY_LOAD
       ? [`- ⚠ load average ${env.loadAverage.toFixed(1)} at the start: other processes compete for the cores, numbers are unreliable`]
       : []),
@@ -140,6 +143,7 @@ export async function writeJson(path: string, env: HttpEnvironment, results: rea
       ...(latencyMeaningful(m.scenario) ? {} : { latencyNote: PIPELINED_LATENCY_NOTE }),
       ratioToBaseline: finite((m.result?.requestsPerSecond ?? Number.NaN) / baselineRps(results, m.scenario)),
       errors: m.result?.errors ?? null,
+      rounds: m.rounds?.map((r) => ({ requests: r.requests, seconds: r.seconds, requestsPerSecond: r.requestsPerSecond, p99Ms: latencyMeaningful(m.scenario) ? finite(r.latencyMs.p99) : null })) ?? [],
       flagged: flagged(m),
       skipped: m.skipped ?? null,
     })),

@@ -19,6 +19,8 @@ export class HttpRequest {
     readonly headers: Headers = Headers.empty,
     readonly entity: HttpEntity = HttpEntity.empty,
     readonly version: HttpVersion = '1.1',
+    /** @internal set by the serving connection: override this request's timeout (ms). */
+    readonly _setTimeout: ((ms: number) => void) | undefined = undefined,
   ) {}
 
   static get(target: string, headers: Headers = Headers.empty): HttpRequest {
@@ -61,13 +63,13 @@ export class HttpRequest {
   }
 
   withHeaders(headers: Headers): HttpRequest {
-    return new HttpRequest(this.method, this.target, headers, this.entity, this.version)
+    return new HttpRequest(this.method, this.target, headers, this.entity, this.version, this._setTimeout)
   }
   withEntity(entity: HttpEntity): HttpRequest {
-    return new HttpRequest(this.method, this.target, this.headers, entity, this.version)
+    return new HttpRequest(this.method, this.target, this.headers, entity, this.version, this._setTimeout)
   }
   withTarget(target: string): HttpRequest {
-    return new HttpRequest(this.method, target, this.headers, this.entity, this.version)
+    return new HttpRequest(this.method, target, this.headers, this.entity, this.version, this._setTimeout)
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import { BidiFlow, Flow, Sink, defaultMaterializer, toMillis, type Duration, type Materializer } from '@weir/core'
 import { ServerCounters, WireTrace, type ServerCloseReason } from '../diagnostics.js'
-import type { HttpRequest, HttpResponse } from '../model/HttpMessage.js'
+import { HttpResponse, type HttpRequest } from '../model/HttpMessage.js'
 import type { TlsOptions } from 'node:tls'
 import { Tcp, type IncomingConnection } from '../tcp/Tcp.js'
 import { handlerFailureResponse } from './errorResponses.js'
@@ -76,16 +76,22 @@ export class ServerBuilder {
   /** Serve with an async handler; a throwing handler yields a 500 for that request. */
   async bind(handler: Handler): Promise<HttpServerBinding> {
     const settings = serverSettings(this.settingsInput)
-    return this.bindFlow(
-      Flow.create<HttpRequest>().mapAsync(settings.pipeliningLimit, async (req: HttpRequest) => {
-        try {
-          return await handler(req)
-        } catch (e) {
-          ;(this.materializer ?? defaultMaterializer()).logger.error(`handler failed for ${req.method} ${req.target}`, e)
-          return handlerFailureResponse()
-        }
-      }),
-    )
+    const logger = (this.materializer ?? defaultMaterializer()).logger
+    const failed = (req: HttpRequest, e: unknown): HttpResponse => {
+      logger.error(`handler failed for ${req.method} ${req.target}`, e)
+      return handlerFailureResponse()
+    }
+    // a handler that answers synchronously costs no promise: mapAsync emits plain values at once
+    const safe = (req: HttpRequest): HttpResponse | PromiseLike<HttpResponse> => {
+      let r: HttpResponse | PromiseLike<HttpResponse>
+      try {
+        r = handler(req)
+      } catch (e) {
+        return failed(req, e)
+      }
+      return r instanceof HttpResponse ? r : Promise.resolve(r).then(undefined, (e: unknown) => failed(req, e))
+    }
+    return this.bindFlow(Flow.create<HttpRequest>().mapAsync(settings.pipeliningLimit, safe))
   }
 
   /** Serve with a flow of requests to responses (responses in request order). */

@@ -45,7 +45,6 @@ import { ConnectionResetError } from '../tcp/errors.js'
 import { clockDate } from './clock.js'
 import { errorResponse, handlerFailureResponse, headerReadTimeoutResponse, requestTimeoutResponse } from './errorResponses.js'
 import { BODY_DISCARD, BODY_DONE, BODY_STRICT, type Exchange } from './exchange.js'
-import { registerRequestControl } from './requestControl.js'
 import type { ServerSettings } from './ServerSettings.js'
 
 /** What the connection needs from a request parser. */
@@ -264,7 +263,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       target: start.target,
       version: start.version,
       keepAlive: start.keepAlive,
-      request: new HttpRequest(start.method, start.target, headers, entity, start.version),
+      request: new HttpRequest(start.method, start.target, headers, entity, start.version, (ms) => this.#timeoutControl.invoke([seq, ms])),
       expectContinue: start.expectContinue,
       upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
       body: BODY_DONE,
@@ -303,7 +302,6 @@ class ServerConnectionLogic extends GraphStageLogic {
       }
     }
     this.#inflight.push(ex)
-    registerRequestControl(ex.request, this.getAsyncCallback((ms: number) => this.#setRequestTimeout(ex, ms)))
     this.#armRequestTimer()
     publish(channels.requestStart, () => ({ id: this.ctx.id, method: ex.method, target: ex.target, seq }))
     this.push(this.requestsOut, ex.request)
@@ -328,8 +326,14 @@ class ServerConnectionLogic extends GraphStageLogic {
     return undefined
   }
 
+  /** Per-request timeout overrides arrive here (from the handler, outside the stage). */
+  readonly #timeoutControl = this.getAsyncCallback(([seq, ms]: readonly [number, number]) => {
+    const ex = this.#inflight.find((e) => e.seq === seq)
+    if (ex !== undefined) this.#setRequestTimeout(ex, ms)
+  })
+
   #setRequestTimeout(ex: Exchange, ms: number): void {
-    if (ex.response !== undefined || ex.timedOut || !this.#inflight.includes(ex)) return
+    if (ex.response !== undefined || ex.timedOut) return
     ex.timeoutMs = ms
     this.cancelTimer(REQUEST)
     this.#armRequestTimer()

@@ -9,18 +9,11 @@
  * })
  * ```
  */
-import { toMillis, type AsyncCallback, type Duration } from '@weir/core'
+import { toMillis, type Duration } from '@weir/core'
 import type { HttpRequest } from '../model/HttpMessage.js'
-
-const controls = new WeakMap<HttpRequest, AsyncCallback<number>>()
-
-/** @internal */
-export function registerRequestControl(req: HttpRequest, setTimeoutMs: AsyncCallback<number>): void {
-  controls.set(req, setTimeoutMs)
-}
 
 /** Give this request its own request timeout, counted from when it started; no effect once responded. */
 export function setRequestTimeout(req: HttpRequest, timeout: Duration): void {
   const ms = toMillis(timeout, 'requestTimeout')
-  controls.get(req)?.invoke(ms)
+  req._setTimeout?.(ms)
 }

@@ -145,6 +145,7 @@ class TcpConnectionLogic extends GraphStageLogic {
 
   #attach(socket: Socket): void {
     this.#socket = socket
+    socket.setNoDelay(true) // no Nagle: a response is sent when written, not after the peer's delayed ACK
     socket.on('data', (chunk: Buffer) => this.#onData.invoke(chunk))
     socket.on('end', () => this.#onEnd.invoke())
     socket.on('error', (e: Error) => this.#onError.invoke(e))
@@ -235,8 +236,21 @@ class TcpConnectionLogic extends GraphStageLogic {
 
   onPush(): void {
     const chunk = this.grab(this.in)
-    if (this.#socket!.write(chunk)) this.pull(this.in)
+    const socket = this.#socket!
+    // writes of one turn (e.g. the responses to a pipelined batch) leave in one writev
+    if (!this.#corked) {
+      this.#corked = true
+      socket.cork()
+      queueMicrotask(this.#uncork)
+    }
+    if (socket.write(chunk)) this.pull(this.in)
     else this.#awaitingDrain = true
+  }
+
+  #corked = false
+  readonly #uncork = (): void => {
+    this.#corked = false
+    this.#socket?.uncork()
   }
 
   #drain(): void {
