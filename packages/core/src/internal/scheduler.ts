@@ -32,7 +32,9 @@ class TimeoutTask implements Cancellable {
   #arm(deadline: number, task: () => void): void {
     const left = deadline - performance.now()
     if (left > MAX_TIMEOUT_MS) this.#handle = setTimeout(() => this.#arm(deadline, task), MAX_TIMEOUT_MS)
-    else this.#handle = setTimeout(() => this.#run(task), Math.max(1, left))
+    // whole milliseconds: Node keeps one timer list per distinct duration, so fractional delays
+    // would give every timer a list of its own (and a priority-queue insertion) instead of O(1)
+    else this.#handle = setTimeout(() => this.#run(task), Math.max(1, Math.ceil(left)))
   }
   #run(task: () => void): void {
     this.#handle = undefined

@@ -49,9 +49,11 @@ export class IncomingConnection {
     this.flow = Flow.fromGraph(this.#stage).mapMaterializedValue(() => undefined)
     const timeout = toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
     if (Number.isFinite(timeout)) {
-      this.#handleTimer = scheduler.scheduleOnce(timeout, () => {
+      const timer = scheduler.scheduleOnce(timeout, () => {
         if (!this.#stage.isMaterialized) this._discard()
       })
+      this.#handleTimer = timer
+      this.#stage.onMaterialized = () => void timer.cancel() // handled: no timer left behind
     }
   }
   /** @internal close a connection that was accepted but never handled. */
@@ -170,7 +172,7 @@ class BindLogic extends GraphStageLogic {
   }
 
   #accepted(socket: Socket): void {
-    const c = new TcpConnection(newConnectionId(), socket.localAddress ?? '', socket.localPort ?? 0, socket.remoteAddress ?? '', socket.remotePort ?? 0)
+    const c = new TcpConnection(newConnectionId(), socket)
     const incoming = new IncomingConnection(c, socket, this.stage.options, this.materializer.scheduler)
     if (this.isAvailable(this.out)) return this.push(this.out, incoming)
     if (this.#pending.length >= (this.stage.options.maxPendingConnections ?? 1024)) return incoming._discard()

@@ -61,13 +61,31 @@ export class TcpConnection {
     this.#resolveClosed = resolve
   })
   #closeInfo: CloseInfo | undefined
+  #addresses: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } | undefined
+  readonly #socket: Socket
   constructor(
     readonly id: number,
-    readonly localAddress: string,
-    readonly localPort: number,
-    readonly remoteAddress: string,
-    readonly remotePort: number,
-  ) {}
+    socket: Socket,
+  ) {
+    this.#socket = socket
+  }
+  /** Addresses are read from the socket when first asked for (each is a system call), then kept. */
+  #addr(): { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } {
+    const s = this.#socket
+    return (this.#addresses ??= { localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0 })
+  }
+  get localAddress(): string {
+    return this.#addr().localAddress
+  }
+  get localPort(): number {
+    return this.#addr().localPort
+  }
+  get remoteAddress(): string {
+    return this.#addr().remoteAddress
+  }
+  get remotePort(): number {
+    return this.#addr().remotePort
+  }
   get remote(): string {
     return `${this.remoteAddress}:${this.remotePort}`
   }
@@ -171,7 +189,7 @@ class TcpConnectionLogic extends GraphStageLogic {
   #connectedNow(): void {
     this.cancelTimer(CONNECT_TIMER)
     const s = this.#socket!
-    const c = new TcpConnection(newConnectionId(), s.localAddress ?? '', s.localPort ?? 0, s.remoteAddress ?? '', s.remotePort ?? 0)
+    const c = new TcpConnection(newConnectionId(), s)
     this.#connection = c
     this.connected?.(c)
   }
@@ -319,6 +337,7 @@ class TcpConnectionLogic extends GraphStageLogic {
 
   override postStop(): void {
     const s = this.#socket
+    void this.#connection?.remotePort // keep the addresses readable after the socket is gone
     if (s !== undefined && !s.destroyed) {
       this.#reason ??= 'local-abort'
       s.destroy()
@@ -347,10 +366,13 @@ export class TcpConnectionStage extends GraphStageWithMaterializedValue<FlowShap
   get isMaterialized(): boolean {
     return this.#materialized
   }
+  /** Called once, when an accepted connection's stage is materialized. */
+  onMaterialized: (() => void) | undefined = undefined
   createLogicAndMaterializedValue(): readonly [GraphStageLogic, Promise<TcpConnection>] {
     if (this.source.kind === 'accepted') {
       if (this.#materialized) throw new Error(`Connection ${this.source.connection.id} can be materialized only once`)
       this.#materialized = true
+      this.onMaterialized?.()
       return [new TcpConnectionLogic(this.shape, this.source, this.options, undefined, undefined), Promise.resolve(this.source.connection)]
     }
     let resolve!: (c: TcpConnection) => void
