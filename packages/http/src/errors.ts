@@ -81,7 +81,7 @@ export const PARSE_FAILURES = {
   'invalid-transfer-encoding': [400, 'malformed Transfer-Encoding'],
   'chunked-not-last': [400, 'chunked is not the final transfer coding'],
   'chunked-repeated': [400, 'chunked applied more than once'],
-  'unknown-transfer-coding': [501, 'transfer coding not implemented'],
+  'unknown-transfer-coding': [501, 'unsupported transfer coding'],
   'connect-with-content': [400, 'CONNECT request with content'],
   'body-too-large': [413, 'message body too large'],
   // Chunked coding (RFC 9112 §7.1)
