@@ -1,7 +1,8 @@
 /**
  * Connection diagnostics — the "application-level tcpdump" for debugging 502/504s behind a load
  * balancer. Every connection has an id; its lifecycle is published on `node:diagnostics_channel`
- * (each publish guarded by `hasSubscribers`, so an idle channel costs one property read), closes
+ * (publishers check `hasSubscribers` before building a message, so an idle channel costs one
+ * property read and no allocation), closes
  * are counted by reason, and a connection can record a wire trace on demand.
  *
  * ```ts
@@ -49,10 +50,6 @@ export type ServerCloseReason =
   | 'shutdown'
   | 'max-connections'
   | 'handler-failure'
-
-export function publish(channel: diagnostics_channel.Channel, message: () => object): void {
-  if (channel.hasSubscribers) channel.publish(message())
-}
 
 /** Per-server counters, readable at any time. */
 export class ServerCounters {

@@ -11,7 +11,11 @@ export class Headers implements Iterable<readonly [string, string]> {
 
   /** Headers from name/value pairs, in order. */
   static from(entries: Iterable<readonly [string, string]>): Headers {
-    return new Headers([...entries])
+    return new Headers(Array.isArray(entries) ? (entries.slice() as (readonly [string, string])[]) : [...entries])
+  }
+  /** @internal headers over an array the caller hands over (no copy). */
+  static adopt(entries: (readonly [string, string])[]): Headers {
+    return new Headers(entries)
   }
   /** Headers from a record; an array value adds the field once per element. */
   static fromRecord(record: Readonly<Record<string, string | readonly string[]>>): Headers {

@@ -19,8 +19,8 @@ export class HttpRequest {
     readonly headers: Headers = Headers.empty,
     readonly entity: HttpEntity = HttpEntity.empty,
     readonly version: HttpVersion = '1.1',
-    /** @internal set by the serving connection: override this request's timeout (ms). */
-    readonly _setTimeout: ((ms: number) => void) | undefined = undefined,
+    /** @internal set by the serving connection: override a request's timeout (ms). */
+    readonly _setTimeout: ((req: HttpRequest, ms: number) => void) | undefined = undefined,
   ) {}
 
   static get(target: string, headers: Headers = Headers.empty): HttpRequest {

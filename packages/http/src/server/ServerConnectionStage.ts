@@ -34,7 +34,7 @@ import {
   StreamDetachedError,
   WeirError,
 } from '@weir/core'
-import { channels, publish, type ServerCloseReason, type ServerCounters, type WireTrace } from '../diagnostics.js'
+import { channels, type ServerCloseReason, type ServerCounters, type WireTrace } from '../diagnostics.js'
 import { Headers } from '../model/Headers.js'
 import { HttpEntity, concatBytes } from '../model/HttpEntity.js'
 import { HttpRequest, type HttpResponse } from '../model/HttpMessage.js'
@@ -155,7 +155,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       else this.#abort('shutdown', new StreamDetachedError('The server was terminated'))
     })
     this.ctx.registerControl((mode) => control.invoke(mode))
-    publish(channels.connectionAccepted, () => ({ id: this.ctx.id, remote: this.ctx.remote }))
+    if (channels.connectionAccepted.hasSubscribers) channels.connectionAccepted.publish({ id: this.ctx.id, remote: this.ctx.remote })
     this.#touch()
     this.#armIdle(this.#s.idleTimeout)
     this.pull(this.bytesIn)
@@ -221,7 +221,7 @@ class ServerConnectionLogic extends GraphStageLogic {
             }
             ex.body = BODY_DONE
             this.#reading = undefined
-            publish(channels.requestEnd, () => ({ id: this.ctx.id, seq: ex.seq }))
+            if (channels.requestEnd.hasSubscribers) channels.requestEnd.publish({ id: this.ctx.id, seq: ex.seq })
           }
           break
         }
@@ -229,7 +229,7 @@ class ServerConnectionLogic extends GraphStageLogic {
           this.#ei = events.length
           this.cancelTimer(HEADER_READ)
           const err = ev.error
-          publish(channels.badRequest, () => ({ id: this.ctx.id, status: err.status, reason: err.reason }))
+          if (channels.badRequest.hasSubscribers) channels.badRequest.publish({ id: this.ctx.id, status: err.status, reason: err.reason })
           const ex = this.#reading
           if (ex !== undefined && ex.body.kind === 'stream') ex.body.outlet.fail(err)
           this.#reading = undefined
@@ -255,7 +255,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     const seq = ++this.#seq
     this.#requestsSeen++
     this.ctx.counters.requests++
-    const headers = Headers.from(start.headers.entries())
+    const headers = Headers.adopt(start.headers.entries())
     let ex: Exchange
     const make = (entity: HttpEntity): Exchange => ({
       seq,
@@ -263,7 +263,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       target: start.target,
       version: start.version,
       keepAlive: start.keepAlive,
-      request: new HttpRequest(start.method, start.target, headers, entity, start.version, (ms) => this.#timeoutControl.invoke([seq, ms])),
+      request: new HttpRequest(start.method, start.target, headers, entity, start.version, this.#requestControl),
       expectContinue: start.expectContinue,
       upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
       body: BODY_DONE,
@@ -303,7 +303,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     }
     this.#inflight.push(ex)
     this.#armRequestTimer()
-    publish(channels.requestStart, () => ({ id: this.ctx.id, method: ex.method, target: ex.target, seq }))
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ id: this.ctx.id, method: ex.method, target: ex.target, seq })
     this.push(this.requestsOut, ex.request)
   }
 
@@ -326,11 +326,12 @@ class ServerConnectionLogic extends GraphStageLogic {
     return undefined
   }
 
-  /** Per-request timeout overrides arrive here (from the handler, outside the stage). */
-  readonly #timeoutControl = this.getAsyncCallback(([seq, ms]: readonly [number, number]) => {
-    const ex = this.#inflight.find((e) => e.seq === seq)
+  /** Per-request timeout overrides arrive here (from the handler, outside the stage); one per connection. */
+  readonly #timeoutControl = this.getAsyncCallback(([req, ms]: readonly [HttpRequest, number]) => {
+    const ex = this.#inflight.find((e) => e.request === req)
     if (ex !== undefined) this.#setRequestTimeout(ex, ms)
   })
+  readonly #requestControl = (req: HttpRequest, ms: number): void => void this.#timeoutControl.invoke([req, ms])
 
   #setRequestTimeout(ex: Exchange, ms: number): void {
     if (ex.response !== undefined || ex.timedOut) return
@@ -405,7 +406,7 @@ class ServerConnectionLogic extends GraphStageLogic {
         // an early response: the request body is still arriving
         const remaining = ex.remaining
         const drain = (remaining !== undefined && remaining <= EARLY_RESPONSE_DRAIN_LIMIT) || this.#bodyEndParsed()
-        publish(channels.earlyResponse, () => ({ id: this.ctx.id, seq: ex.seq, remainingBytes: remaining, decision: drain ? 'drain' : 'close' }))
+        if (channels.earlyResponse.hasSubscribers) channels.earlyResponse.publish({ id: this.ctx.id, seq: ex.seq, remainingBytes: remaining, decision: drain ? 'drain' : 'close' })
         if (!drain) {
           close = true
           this.#reason ??= 'early-response'
@@ -420,7 +421,7 @@ class ServerConnectionLogic extends GraphStageLogic {
         date: clockDate(),
         server: this.#s.serverHeader,
       }
-      publish(channels.responseStart, () => ({ id: this.ctx.id, seq: ex.seq, status: res.status, close: ctx.close }))
+      if (channels.responseStart.hasSubscribers) channels.responseStart.publish({ id: this.ctx.id, seq: ex.seq, status: res.status, close: ctx.close })
       if (res.entity.kind === 'strict' || ex.method === 'HEAD' || framingOf(res, ctx) === 'none') {
         let bytes: Uint8Array
         try {
@@ -432,7 +433,7 @@ class ServerConnectionLogic extends GraphStageLogic {
         }
         if (res.entity.kind === 'streamed') void HttpEntity.discard(res.entity, this.materializer).catch(() => {})
         this.#emit(bytes)
-        publish(channels.responseEnd, () => ({ id: this.ctx.id, seq: ex.seq, status: res.status }))
+        if (channels.responseEnd.hasSubscribers) channels.responseEnd.publish({ id: this.ctx.id, seq: ex.seq, status: res.status })
       } else this.#startStreaming(ex, res, ctx)
       if (ex.body.kind === 'stream') this.#abandonBody(ex)
     }
@@ -485,7 +486,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       onUpstreamFinish: () => {
         if (w.chunked) this.#emit(LAST_CHUNK)
         this.#writing = undefined
-        publish(channels.responseEnd, () => ({ id: this.ctx.id, seq: ex.seq, status: res.status }))
+        if (channels.responseEnd.hasSubscribers) channels.responseEnd.publish({ id: this.ctx.id, seq: ex.seq, status: res.status })
         this.#write()
       },
       onUpstreamFailure: (e) => {
@@ -553,7 +554,7 @@ class ServerConnectionLogic extends GraphStageLogic {
 
   #onPeerFin(): void {
     this.#peer = 'fin'
-    publish(channels.peerClosed, () => ({ id: this.ctx.id, kind: 'fin' }))
+    if (channels.peerClosed.hasSubscribers) channels.peerClosed.publish({ id: this.ctx.id, kind: 'fin' })
     if (this.#outputDone) {
       this.#reason ??= 'client-fin'
       return this.completeStage()
@@ -578,7 +579,7 @@ class ServerConnectionLogic extends GraphStageLogic {
 
   #onPeerFailure(e: unknown): void {
     this.#peer = 'rst'
-    publish(channels.peerClosed, () => ({ id: this.ctx.id, kind: 'rst' }))
+    if (channels.peerClosed.hasSubscribers) channels.peerClosed.publish({ id: this.ctx.id, kind: 'rst' })
     this.#abort('client-rst', e)
   }
 
@@ -586,7 +587,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     // the socket cannot take more bytes: the client reset it, or a write failed
     if (cause instanceof ConnectionResetError) {
       this.#peer = 'rst'
-      publish(channels.peerClosed, () => ({ id: this.ctx.id, kind: 'rst' }))
+      if (channels.peerClosed.hasSubscribers) channels.peerClosed.publish({ id: this.ctx.id, kind: 'rst' })
       return this.#abort('client-rst', cause)
     }
     this.#abort('write-error', cause)
@@ -621,7 +622,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     if (key === IDLE) {
       const idleFor = this.now() - this.#lastActivity
       if (idleFor < this.#s.idleTimeout) return this.#armIdle(this.#s.idleTimeout - idleFor)
-      publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'idle', ms: this.#s.idleTimeout }))
+      if (channels.timeout.hasSubscribers) channels.timeout.publish({ id: this.ctx.id, timeout: 'idle', ms: this.#s.idleTimeout })
       if (this.#inflight.length === 0 && this.#reading === undefined && this.#events.length === this.#ei) {
         this.#reason ??= 'idle-timeout'
         return this.#closeAfterInflight('idle-timeout') // graceful: FIN, then linger
@@ -631,13 +632,13 @@ class ServerConnectionLogic extends GraphStageLogic {
       return this.#abort('idle-timeout', new IdleTimeoutError(this.#s.idleTimeout))
     }
     if (key === HEADER_READ) {
-      publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'header-read', ms: this.#s.headerReadTimeout }))
+      if (channels.timeout.hasSubscribers) channels.timeout.publish({ id: this.ctx.id, timeout: 'header-read', ms: this.#s.headerReadTimeout })
       this.#events = []
       this.#ei = 0
       return this.#enqueueServerResponse(headerReadTimeoutResponse(this.#s.headerReadTimeout), 'header-read-timeout')
     }
     if (key === LINGER) {
-      publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'linger', ms: this.#s.lingerTimeout }))
+      if (channels.timeout.hasSubscribers) channels.timeout.publish({ id: this.ctx.id, timeout: 'linger', ms: this.#s.lingerTimeout })
       this.#reason = this.#reason === 'connection-close' || this.#reason === undefined ? 'linger-timeout' : this.#reason
       return this.cancel(this.bytesIn, new LingerTimeoutError(this.#s.lingerTimeout)) // a failure cause: the TCP stage destroys the socket
     }
@@ -646,7 +647,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       let timedOut = false
       for (const ex of this.#inflight) {
         if (ex.response !== undefined || ex.timedOut || ex.startedAt + ex.timeoutMs > now) continue
-        publish(channels.timeout, () => ({ id: this.ctx.id, timeout: 'request', ms: ex.timeoutMs }))
+        if (channels.timeout.hasSubscribers) channels.timeout.publish({ id: this.ctx.id, timeout: 'request', ms: ex.timeoutMs })
         ex.timedOut = true
         ex.awaitingDiscard = true
         timedOut = true
@@ -676,7 +677,7 @@ class ServerConnectionLogic extends GraphStageLogic {
   override postStop(): void {
     const reason: ServerCloseReason = this.#reason ?? (this.#peer === 'rst' ? 'client-rst' : this.#peer === 'fin' ? 'client-fin' : 'shutdown')
     this.ctx.counters.closed(reason)
-    publish(channels.connectionClosed, () => ({ id: this.ctx.id, remote: this.ctx.remote, reason, requests: this.#requestsSeen }))
+    if (channels.connectionClosed.hasSubscribers) channels.connectionClosed.publish({ id: this.ctx.id, remote: this.ctx.remote, reason, requests: this.#requestsSeen })
     this.ctx.onClosed(reason)
   }
 }

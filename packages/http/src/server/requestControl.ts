@@ -15,5 +15,5 @@ import type { HttpRequest } from '../model/HttpMessage.js'
 /** Give this request its own request timeout, counted from when it started; no effect once responded. */
 export function setRequestTimeout(req: HttpRequest, timeout: Duration): void {
   const ms = toMillis(timeout, 'requestTimeout')
-  req._setTimeout?.(ms)
+  req._setTimeout?.(req, ms)
 }
