@@ -90,6 +90,23 @@ describe('HTTP server basics', () => {
     expect((await c.readResponse()).body.toString()).toBe('Hello, World!')
   })
 
+  it('answers HEAD with the head of a streamed response and cancels its (endless) source', async () => {
+    let ended!: Promise<void>
+    const { binding } = await serve(() =>
+      HttpResponse.stream(
+        Source.repeat(Buffer.from('x')).watchTermination((_, done) => {
+          ended = done
+        }),
+      ),
+    )
+    const c = await client(binding)
+    await c.write('HEAD / HTTP/1.1\r\nHost: x\r\n\r\n')
+    const r = await c.readResponse({ requestMethod: 'HEAD' })
+    expect(r.headers['transfer-encoding']).toEqual(['chunked'])
+    expect(r.body.length).toBe(0)
+    await expect(ended).resolves.toBeUndefined()
+  })
+
   it('gives the handler small bodies as strict entities and large ones as streams', async () => {
     const seen: string[] = []
     const { binding, mat } = await serve(async (req) => {

@@ -85,6 +85,14 @@ export const HttpEntity = {
     return { kind: 'strict', contentType: e.contentType, data: concatBytes(chunks, total) }
   },
 
+  /**
+   * Do not read the entity: a streamed one is cancelled (its source stops and runs its cleanup).
+   * For a response nobody will see — e.g. one that arrived after its request timed out.
+   */
+  cancel(e: HttpEntity, materializer?: Materializer): void {
+    if (e.kind === 'streamed') e.data.runWith(Sink.cancelled(), materializer)
+  },
+
   /** Consume and drop the entity's bytes (e.g. a request body nobody needs). */
   discard(e: HttpEntity, materializer?: Materializer): Promise<void> {
     if (e.kind === 'strict') return Promise.resolve()

@@ -347,7 +347,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     const ex = this.#inflight.find((e) => e.response === undefined && !e.timedOut) ?? this.#inflight.find((e) => e.awaitingDiscard)
     if (ex === undefined || ex.awaitingDiscard) {
       if (ex !== undefined) ex.awaitingDiscard = false
-      void HttpEntity.discard(res.entity, this.materializer).catch(() => {})
+      HttpEntity.cancel(res.entity, this.materializer) // nobody will see it: stop its source
     } else {
       ex.response = res
     }
@@ -431,7 +431,7 @@ class ServerConnectionLogic extends GraphStageLogic {
           bytes = renderStrict(handlerFailureResponse(), { ...ctx, close: true })
           this.#markClosing('handler-failure')
         }
-        if (res.entity.kind === 'streamed') void HttpEntity.discard(res.entity, this.materializer).catch(() => {})
+        HttpEntity.cancel(res.entity, this.materializer) // a HEAD response or a 204/304: the body is never sent
         this.#emit(bytes)
         if (channels.responseEnd.hasSubscribers) channels.responseEnd.publish({ id: this.ctx.id, seq: ex.seq, status: res.status })
       } else this.#startStreaming(ex, res, ctx)
@@ -468,7 +468,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       head = renderHead(res, ctx, framing)
     } catch (e) {
       this.log.error(`connection ${this.ctx.id}: cannot render response`, e)
-      void HttpEntity.discard(res.entity, this.materializer).catch(() => {})
+      HttpEntity.cancel(res.entity, this.materializer)
       this.#markClosing('handler-failure')
       this.#emit(renderStrict(handlerFailureResponse(), { ...ctx, close: true }))
       return
