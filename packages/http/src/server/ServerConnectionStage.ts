@@ -114,6 +114,8 @@ class ServerConnectionLogic extends GraphStageLogic {
   #reason: ServerCloseReason | undefined
   #peer: 'fin' | 'rst' | undefined
   #lastActivity = 0
+  /** When the head of the request being received started (scheduler ms), while it is incomplete. */
+  #headerStartedAt: number | undefined = undefined
   #requestsSeen = 0
 
   constructor(
@@ -170,8 +172,10 @@ class ServerConnectionLogic extends GraphStageLogic {
     this.#touch()
     this.ctx.trace?.record(this.now(), 'in', chunk)
     if (this.#outputDone || (this.#closing && this.#reading === undefined)) return this.pull(this.bytesIn) // lingering: read and discard
-    if (this.#reading === undefined && this.#events.length === this.#ei && !this.isTimerActive(HEADER_READ) && Number.isFinite(this.#s.headerReadTimeout)) {
-      this.scheduleOnce(HEADER_READ, this.#s.headerReadTimeout)
+    if (this.#headerStartedAt === undefined && this.#reading === undefined && this.#events.length === this.#ei) {
+      // the first bytes of a new request head: its header-read deadline starts now (no timer per request)
+      this.#headerStartedAt = this.#lastActivity
+      if (!this.isTimerActive(HEADER_READ) && Number.isFinite(this.#s.headerReadTimeout)) this.scheduleOnce(HEADER_READ, this.#s.headerReadTimeout)
     }
     this.#events = this.#parser.feed(chunk)
     this.#ei = 0
@@ -185,7 +189,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       const ev = events[this.#ei]!
       switch (ev.type) {
         case 'start': {
-          this.cancelTimer(HEADER_READ)
+          this.#headerStartedAt = undefined
           if (this.#closing) {
             this.#ei = events.length // a request after we decided to close is never answered (the client retries)
             break
@@ -227,7 +231,7 @@ class ServerConnectionLogic extends GraphStageLogic {
         }
         case 'error': {
           this.#ei = events.length
-          this.cancelTimer(HEADER_READ)
+          this.#headerStartedAt = undefined
           const err = ev.error
           if (channels.badRequest.hasSubscribers) channels.badRequest.publish({ id: this.ctx.id, status: err.status, reason: err.reason })
           const ex = this.#reading
@@ -632,6 +636,11 @@ class ServerConnectionLogic extends GraphStageLogic {
       return this.#abort('idle-timeout', new IdleTimeoutError(this.#s.idleTimeout))
     }
     if (key === HEADER_READ) {
+      const started = this.#headerStartedAt
+      if (started === undefined) return // no head in progress: re-armed when the next one starts
+      const left = started + this.#s.headerReadTimeout - this.now()
+      if (left > 0) return this.scheduleOnce(HEADER_READ, left)
+      this.#headerStartedAt = undefined
       if (channels.timeout.hasSubscribers) channels.timeout.publish({ id: this.ctx.id, timeout: 'header-read', ms: this.#s.headerReadTimeout })
       this.#events = []
       this.#ei = 0
