@@ -1,58 +1,12 @@
-import { createServer, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ProbeAssertionError } from './expectations.js'
 import { activeHandles, activeResources } from './leaks.js'
 import { RawClient } from './RawClient.js'
-
-/** A tiny TCP server on 127.0.0.1 whose accepted sockets are wrapped as RawClients. */
-interface TinyServer {
-  readonly port: number
-  /** The next accepted connection (the server's side). */
-  next(): Promise<RawClient>
-  /** Destroy every accepted socket and close the listener. */
-  close(): Promise<void>
-}
+import { startTinyServer, type TinyServer } from './testing.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
-
-async function tinyServer(onConnection?: (socket: Socket) => void): Promise<TinyServer> {
-  const accepted: RawClient[] = []
-  const waiting: ((peer: RawClient) => void)[] = []
-  let handedOut = 0
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
-    const peer = RawClient.wrap(socket)
-    accepted.push(peer)
-    onConnection?.(socket)
-    waiting.shift()?.(peer)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  let closed: Promise<void> | undefined
-  const tiny: TinyServer = {
-    port: address.port,
-    next: () => {
-      const ready = accepted[handedOut]
-      handedOut++
-      if (ready !== undefined) return Promise.resolve(ready)
-      return new Promise((resolve, reject) => {
-        const guard = setTimeout(() => reject(new Error('no connection accepted within 2000 ms')), 2000)
-        waiting.push((peer) => {
-          clearTimeout(guard)
-          resolve(peer)
-        })
-      })
-    },
-    close: () =>
-      (closed ??= (async () => {
-        const done = new Promise<void>((resolve) => server.close(() => resolve()))
-        await Promise.all(accepted.map((p) => p.destroy()))
-        await done
-      })()),
-  }
-  cleanups.push(tiny.close)
-  return tiny
-}
+const tinyServer = (onConnection?: (socket: Socket) => void): Promise<TinyServer> => startTinyServer((close) => cleanups.push(close), onConnection)
 
 async function connect(port: number): Promise<RawClient> {
   const client = await RawClient.connect(port)
