@@ -1,0 +1,61 @@
+/**
+ * Encoding to the `text/event-stream` format (WHATWG HTML §9.2.5).
+ *
+ * Contract: each frame becomes a block of lines ending with a blank line, so a client dispatches
+ * exactly one event per `ServerSentEvent` (and none per comment). Line breaks (CRLF, CR, LF) in
+ * `data` and comments are normalised to LF by splitting into one line per field. Fields are
+ * written in the order `event`, `id`, `retry`, `data`; a value is preceded by one space, which the
+ * client strips, so a leading space of the value survives. An event that cannot be encoded
+ * faithfully throws {@link SseEncodingError}; the `encode()` flow fails with it.
+ */
+import { Flow } from '@weir/core'
+import { isComment, SseEncodingError, type SseFrame } from './ServerSentEvent.js'
+
+const LINE_BREAK = /\r\n|\r|\n/
+const SINGLE_LINE = /[\r\n]/
+const ID_FORBIDDEN = /[\r\n\0]/
+
+/** The text of one frame, ending with a blank line. Throws {@link SseEncodingError}. */
+export function encodeEvent(frame: SseFrame): string {
+  if (isComment(frame)) return fieldLines(':', frame.comment) + '\n'
+  let out = ''
+  if (frame.event !== undefined) {
+    if (SINGLE_LINE.test(frame.event)) throw new SseEncodingError('event', frame.event, 'a value without CR or LF')
+    out += `event: ${frame.event}\n`
+  }
+  if (frame.id !== undefined) {
+    if (ID_FORBIDDEN.test(frame.id)) throw new SseEncodingError('id', frame.id, 'a value without CR, LF or NUL')
+    out += `id: ${frame.id}\n`
+  }
+  if (frame.retry !== undefined) {
+    if (!Number.isSafeInteger(frame.retry) || frame.retry < 0) throw new SseEncodingError('retry', frame.retry, 'a non-negative integer of milliseconds')
+    out += `retry: ${frame.retry}\n`
+  }
+  return out + fieldLines('data:', frame.data) + '\n'
+}
+
+function fieldLines(prefix: string, value: string): string {
+  if (!SINGLE_LINE.test(value)) return `${prefix} ${value}\n`
+  let out = ''
+  for (const line of value.split(LINE_BREAK)) out += `${prefix} ${line}\n`
+  return out
+}
+
+const utf8 = new TextEncoder()
+
+/** The UTF-8 bytes of one frame. Throws {@link SseEncodingError}. */
+export function encodeEventBytes(frame: SseFrame): Uint8Array {
+  return utf8.encode(encodeEvent(frame))
+}
+
+/**
+ * A flow that encodes each frame to its UTF-8 bytes.
+ * - Emits when: a frame arrives
+ * - Backpressures when: downstream backpressures
+ * - Completes when: upstream completes
+ * - Cancels when: downstream cancels; fails with {@link SseEncodingError} on a frame it cannot encode
+ * @example `Source.single({ data: 'hi' }).via(encode())` emits the bytes of `data: hi\n\n`
+ */
+export function encode(): Flow<SseFrame, Uint8Array> {
+  return Flow.create<SseFrame>().map(encodeEventBytes)
+}

@@ -1,0 +1,10 @@
+/**
+ * @weir/sse — server-sent events: the event model, an exact encoder and parser of the
+ * `text/event-stream` format, SSE responses with idle heartbeats, and sessions whose cleanup runs
+ * exactly once however the client leaves.
+ */
+export { HEARTBEAT, SseEncodingError, isComment, sseComment, type ServerSentEvent, type SseComment, type SseFrame, type SseEncodingField } from './ServerSentEvent.js'
+export { encode, encodeEvent, encodeEventBytes } from './encoder.js'
+export { SseParser, type ParsedEvent } from './parser.js'
+export { SessionEndStage, SessionRegistry, SseSession, closeReasonOfCancellation, type CloseReason } from './session.js'
+export { DEFAULT_HEARTBEAT, sse, sseSession, type SseOptions, type SseSessionOptions } from './sse.js'
