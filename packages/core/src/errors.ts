@@ -9,9 +9,17 @@
 
 const LINEAGE = Symbol.for('weir.error.lineage')
 
-function lineageOf(ctor: abstract new (...args: any[]) => unknown): string[] {
-  const names: string[] = []
-  for (let c: any = ctor; c && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) names.push(c.name)
+const lineages = new WeakMap<object, readonly string[]>()
+
+/** The class names from `ctor` up to WeirError, computed once per class. */
+function lineageOf(ctor: abstract new (...args: any[]) => unknown): readonly string[] {
+  let names = lineages.get(ctor)
+  if (names === undefined) {
+    const found: string[] = []
+    for (let c: any = ctor; c && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c)) found.push(c.name)
+    names = found
+    lineages.set(ctor, names)
+  }
   return names
 }
 

@@ -49,7 +49,7 @@ class WatchTerminationLogic<T> extends GraphStageLogic {
     this.cancelStage(cause)
   }
   override postStop(): void {
-    this.#done.reject(new AbruptTerminationError(this.toString()))
+    if (!this.#done.settled) this.#done.reject(new AbruptTerminationError(this.toString()))
   }
 }
 

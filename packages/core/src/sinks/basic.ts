@@ -85,7 +85,7 @@ class PromiseSinkLogic<In, R> extends GraphStageLogic {
     this.failStage(e)
   }
   override postStop(): void {
-    this.d.reject(new AbruptTerminationError(this.name))
+    if (!this.d.settled) this.d.reject(new AbruptTerminationError(this.name))
   }
 }
 

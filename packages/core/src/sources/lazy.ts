@@ -68,7 +68,7 @@ class LazySourceLogic<T, M> extends GraphStageLogic implements OutHandler, SubSi
   }
 
   override postStop(): void {
-    this.mat.reject(new AbruptTerminationError(this.toString()))
+    if (!this.mat.settled) this.mat.reject(new AbruptTerminationError(this.toString()))
   }
 }
 

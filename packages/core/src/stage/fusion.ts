@@ -408,7 +408,7 @@ export class FusedSourceLogic extends FusedLogic {
     this.source.close?.(cause)
   }
   override postStop(): void {
-    this.#close(new AbruptTerminationError(this.toString()))
+    if (!this.sourceClosed) this.#close(new AbruptTerminationError(this.toString()))
   }
 }
 
