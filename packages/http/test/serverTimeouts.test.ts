@@ -2,7 +2,9 @@
  * Every server timeout of DESIGN §1 D, driven by virtual time over real sockets: exact deadlines
  * (nothing at d − 1, the effect at d), and what the client sees on the wire.
  */
+import { connect as netConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { Source } from '@weir/core'
 import { RawClient, VirtualTime, assertAllStagesStopped } from '@weir/testkit'
 import { Http, HttpResponse, setRequestTimeout, type Handler, type HttpServerBinding, type ServerSettingsInput } from '../src/index.js'
 
@@ -120,6 +122,33 @@ describe('idle timeout', () => {
     }
     await time.advance(9000)
     await c.expectOpen(20)
+  })
+
+  it('ends a streaming response whose reader stopped reading (a full window, no progress) at the deadline', async () => {
+    const chunk = new Uint8Array(64 * 1024)
+    let ended = false
+    const { binding, time } = await serve(
+      () => HttpResponse.stream(Source.repeat(chunk).watchTermination((_, done) => void done.catch(() => undefined).finally(() => (ended = true)))),
+      { idleTimeout: '10s' },
+    )
+    const socket = netConnect(binding.port, '127.0.0.1')
+    cleanups.push(() => void socket.destroy())
+    await new Promise<void>((r) => socket.once('connect', r))
+    socket.write(GET)
+    await new Promise<void>((r) => socket.once('data', () => r()))
+    socket.pause() // the peer stops reading: the windows fill and the server's writes stall
+    // bytes move until the stall; from then on nothing does, and each 10 s of virtual time is a full idle period
+    await expect
+      .poll(
+        async () => {
+          await time.advance(10_000)
+          return binding.counters().closesByReason['idle-timeout'] ?? 0
+        },
+        { timeout: 10_000, interval: 20 },
+      )
+      .toBe(1)
+    // the response's stream was cancelled: its cleanup ran
+    await expect.poll(() => ended).toBe(true)
   })
 })
 

@@ -3,6 +3,7 @@
  * only while idle, and session cleanup exactly once however the client leaves — including behind
  * a proxy that forwards only a FIN, where no heartbeat write ever fails.
  */
+import { connect as netConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Materializer, Source } from '@weir/core'
 import { Http, type HttpServerBinding } from '@weir/http'
@@ -133,5 +134,60 @@ describe('an SSE endpoint', () => {
     events.sendComplete()
     await time.settle()
     expect((await c.readUntil('0\r\n\r\n')).toString('latin1')).toBe('0\r\n\r\n')
+  })
+})
+
+describe('a client that vanishes silently', () => {
+  /** An idle-timeout server on virtual time whose sessions stream `events()`. */
+  async function idleServer(time: VirtualTime, events: () => Source<SseFrame, unknown>, heartbeat: string) {
+    const registry = new SessionRegistry()
+    const ends: CloseReason[] = []
+    const binding = await Http.newServerAt('127.0.0.1', 0)
+      .withSettings({ idleTimeout: '30s' })
+      .withMaterializer(time.materializer)
+      .bind(() => sseSession((s) => (s.onClose((r) => ends.push(r)), events()), { registry, heartbeat }))
+    cleanups.push(async () => {
+      await binding.terminate('200ms')
+      await assertAllStagesStopped(time.materializer, { timeoutMs: 5000 })
+    })
+    return { binding, registry, ends }
+  }
+
+  it('a reader that stops reading (no ACKs, a full window) is ended by the idle timeout: idle, once', async () => {
+    const time = new VirtualTime()
+    const big = 'x'.repeat(64 * 1024)
+    const { binding, registry, ends } = await idleServer(time, () => Source.repeat<SseFrame>({ data: big }), '1h')
+    const socket = netConnect(binding.port, '127.0.0.1')
+    cleanups.push(() => void socket.destroy())
+    await new Promise<void>((r) => socket.once('connect', r))
+    socket.write(REQUEST)
+    await new Promise<void>((r) => socket.once('data', () => r()))
+    socket.pause() // the peer vanishes: nothing more is read, the kernel's window fills, writes stall
+    expect(registry.count).toBe(1)
+    // while bytes still move the connection is busy; once the writes stall, 30 s of virtual time end it
+    await expect
+      .poll(
+        async () => {
+          await time.advance(30_000)
+          return registry.count
+        },
+        { timeout: 10_000, interval: 20 },
+      )
+      .toBe(0)
+    expect(ends).toEqual(['idle'])
+  })
+
+  it('a quiet session whose client still reads is kept open by its heartbeats, past many idle timeouts', async () => {
+    const time = new VirtualTime()
+    const { binding, registry, ends } = await idleServer(time, () => Source.never<SseFrame>(), '10s')
+    const c = await connect(binding.port)
+    await c.write(REQUEST)
+    await c.readUntil('\r\n\r\n')
+    for (let i = 0; i < 12; i++) {
+      await time.advance(10_000)
+      expect((await c.readUntil('\n\n\r\n')).toString('latin1')).toBe('4\r\n: \n\n\r\n')
+    }
+    expect(registry.count).toBe(1)
+    expect(ends).toEqual([])
   })
 })

@@ -627,7 +627,9 @@ class ServerConnectionLogic extends GraphStageLogic {
       const idleFor = this.now() - this.#lastActivity
       if (idleFor < this.#s.idleTimeout) return this.#armIdle(this.#s.idleTimeout - idleFor)
       if (channels.timeout.hasSubscribers) channels.timeout.publish({ id: this.ctx.id, timeout: 'idle', ms: this.#s.idleTimeout })
-      if (this.#inflight.length === 0 && this.#reading === undefined && this.#events.length === this.#ei) {
+      // between exchanges: close gracefully. A response still streaming (an SSE stream, a download
+      // whose reader stopped reading) is not between exchanges: it was silent for the whole timeout.
+      if (this.#inflight.length === 0 && this.#reading === undefined && this.#writing === undefined && this.#events.length === this.#ei) {
         this.#reason ??= 'idle-timeout'
         return this.#closeAfterInflight('idle-timeout') // graceful: FIN, then linger
       }

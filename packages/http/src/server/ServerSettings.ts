@@ -13,7 +13,7 @@ import { ByteSizeC, decodeSettings, DurationC, IntC, type Decoded, type Input, t
 const HalfClosePolicyC = t.keyof({ 'cancel-response': null, 'finish-response': null })
 
 export const serverSettingsSpec = {
-  idleTimeout: { codec: DurationC, default: '75s', doc: 'Close a connection with no traffic for this long. Above common load-balancer idle timeouts (60 s) so the LB closes first; advertised as Keep-Alive: timeout.' },
+  idleTimeout: { codec: DurationC, default: '75s', doc: 'Close a connection with no traffic for this long; a streaming response that makes no progress (e.g. SSE with no heartbeat, or a reader that stopped reading) is aborted. Above common load-balancer idle timeouts (60 s) so the LB closes first; advertised as Keep-Alive: timeout.' },
   requestTimeout: { codec: DurationC, default: '20s', doc: 'Maximum time for a handler to produce a response; then 503 Service Unavailable with an explanatory body, and the connection closes.' },
   bindTimeout: { codec: DurationC, default: '1s', doc: 'Maximum time to bind the listening socket.' },
   lingerTimeout: { codec: DurationC, default: '1m', doc: 'After the server decided to close (FIN sent), keep reading and discarding what the client still sends for this long, so it is not answered with an RST.' },
