@@ -1,5 +1,5 @@
-import { connect, createServer, Socket, type Server } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { connect, createServer, Server as NetServer, Socket, type Server } from 'node:net'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Flow, Keep, KillSwitches, Materializer, Sink, Source } from '@weir/core'
 import { TestSink, VirtualTime, assertAllStagesStopped, settle, type SinkProbe } from '@weir/testkit'
 import { ConnectError, ConnectTimeoutError, ConnectionResetError, BindError } from './errors.js'
@@ -178,6 +178,30 @@ describe('Tcp.bind', () => {
 
   it('rejects a bad bind timeout before anything listens', () => {
     expect(() => Tcp.bind('127.0.0.1', 0, { bindTimeout: 'soon' })).toThrow(expect.objectContaining({ code: 'WEIR_CORE_INVALID_ARGUMENT' }))
+  })
+
+  it('fails the binding with a BindError at the bind timeout when listening never completes (virtual time)', async () => {
+    // a listen that never completes (as on a host whose address lookup hangs)
+    const listen = vi.spyOn(NetServer.prototype, 'listen').mockImplementation(function (this: NetServer) {
+      return this
+    })
+    cleanups.push(() => void listen.mockRestore())
+    const time = new VirtualTime()
+    mats.push(time.materializer)
+    let outcome: unknown = 'pending'
+    void Tcp.bind('127.0.0.1', 0, { bindTimeout: '2s' })
+      .to(Sink.ignore())
+      .run(time.materializer)
+      .then(
+        () => (outcome = 'bound'),
+        (e: unknown) => (outcome = e),
+      )
+    await time.advance(1999)
+    expect(outcome).toBe('pending')
+    await time.advance(1)
+    expect(outcome).toBeInstanceOf(BindError)
+    expect((outcome as BindError).timeoutMs).toBe(2000)
+    expect((outcome as BindError).message).toBe('Binding 127.0.0.1:0 took longer than 2000 ms')
   })
 })
 
