@@ -58,7 +58,7 @@ async function start(file: string): Promise<Server> {
     if (i >= 0) waiting.splice(i, 1)[0]!.resolve(line.slice(line.indexOf(' ') + 1))
   })
   const next = (prefix: string): Promise<string> => new Promise((resolve) => waiting.push({ prefix, resolve }))
-  const port = Number(await next('READY'))
+  const port = Number(await within('starting the server', next('READY')))
   return { port, child, next }
 }
 
