@@ -16,10 +16,10 @@ import { FramingError, InvalidArgumentError } from '../errors.js'
 import { Flow } from '../Flow.js'
 import type { Attributes } from '../stage/Attributes.js'
 import type { NotUsed } from '../stage/GraphStage.js'
-import { GraphStageLogic, type InHandler, type OutHandler } from '../stage/GraphStageLogic.js'
 import { LinearStage } from '../stage/linear.js'
-import type { FlowShape, Inlet, Outlet } from '../stage/ports.js'
-import { ByteQueue } from './ByteQueue.js'
+import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
+import type { FlowShape } from '../stage/ports.js'
+import { FramingLogic } from './FramingLogic.js'
 
 const OPEN_BRACE = 0x7b
 const CLOSE_BRACE = 0x7d
@@ -33,11 +33,8 @@ const TAB = 0x09
 const LF = 0x0a
 const CR = 0x0d
 
-class JsonObjectScannerLogic extends GraphStageLogic implements InHandler, OutHandler {
-  readonly in: Inlet<Uint8Array>
-  readonly out: Outlet<Uint8Array>
+class JsonObjectScannerLogic extends FramingLogic {
   readonly max: number
-  readonly #queue = new ByteQueue()
   /** Queued bytes already scanned (the current object's, from the queue's front). */
   #scanned = 0
   /** Nesting of `{` in the current object; 0 between objects. */
@@ -47,32 +44,16 @@ class JsonObjectScannerLogic extends GraphStageLogic implements InHandler, OutHa
 
   constructor(shape: FlowShape<Uint8Array, Uint8Array>, max: number) {
     super(shape)
-    this.in = shape.in
-    this.out = shape.out
     this.max = max
-    this.setHandlers(shape.in, shape.out, this)
   }
 
-  onPush(): void {
-    const chunk = this.grab(this.in)
-    if (chunk.length === 0) this.pull(this.in)
-    else {
-      this.#queue.append(chunk)
-      this.#parse()
-    }
-  }
-
-  onUpstreamFinish(): void {
-    if (this.isAvailable(this.out)) this.#parse()
+  override onUpstreamFinish(): void {
+    if (this.isAvailable(this.out)) this.parse()
     else if (this.#depth === 0 && this.#scanned === 0) this.#dropTrailing() // completes unless an object is queued
   }
 
-  onPull(): void {
-    this.#parse()
-  }
-
-  #parse(): void {
-    const q = this.#queue
+  protected parse(): void {
+    const q = this.queue
     while (this.#scanned < q.size) {
       const chunk = q.last!
       const from = chunk.length - (q.size - this.#scanned)
@@ -104,7 +85,7 @@ class JsonObjectScannerLogic extends GraphStageLogic implements InHandler, OutHa
 
   /** After the last chunk: complete now if only separators remain (nothing more can be emitted). */
   #dropTrailing(): void {
-    const q = this.#queue
+    const q = this.queue
     if (q.size === 0) return this.completeStage()
     const chunk = q.last!
     const from = chunk.length - q.size
@@ -119,7 +100,7 @@ class JsonObjectScannerLogic extends GraphStageLogic implements InHandler, OutHa
       const b = chunk[i]!
       if (b === OPEN_BRACE) return i
       if (!isSeparator(b)) {
-        this.failStage(new FramingError('invalid', this.max, b, this.#queue.offset + (i - from), 'expected a JSON object'))
+        this.failStage(new FramingError('invalid', this.max, b, this.queue.offset + (i - from), 'expected a JSON object'))
         return -1
       }
     }
@@ -154,7 +135,7 @@ class JsonObjectScannerLogic extends GraphStageLogic implements InHandler, OutHa
   }
 
   #tooLarge(actual: number): void {
-    this.failStage(new FramingError('frame-too-large', this.max, actual, this.#queue.offset))
+    this.failStage(new FramingError('frame-too-large', this.max, actual, this.queue.offset))
   }
 }
 

@@ -14,10 +14,10 @@
  */
 import { FramingError } from '../errors.js'
 import type { Attributes } from '../stage/Attributes.js'
-import { GraphStageLogic, type InHandler, type OutHandler } from '../stage/GraphStageLogic.js'
 import { LinearStage } from '../stage/linear.js'
-import type { FlowShape, Inlet, Outlet } from '../stage/ports.js'
-import { ByteQueue } from './ByteQueue.js'
+import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
+import type { FlowShape } from '../stage/ports.js'
+import { FramingLogic } from './FramingLogic.js'
 
 /** The KMP failure function: `fail[i]` = length of the longest proper border of `d[0..i]`. */
 function failureTable(d: Uint8Array): Int32Array {
@@ -31,14 +31,11 @@ function failureTable(d: Uint8Array): Int32Array {
   return fail
 }
 
-class DelimiterFramingLogic extends GraphStageLogic implements InHandler, OutHandler {
-  readonly in: Inlet<Uint8Array>
-  readonly out: Outlet<Uint8Array>
+class DelimiterFramingLogic extends FramingLogic {
   readonly delimiter: Uint8Array
   readonly failure: Int32Array
   readonly max: number
   readonly allowTruncation: boolean
-  readonly #queue = new ByteQueue()
   /** Queued bytes already searched (from the queue's front); the rest lie in its last chunk. */
   #scanned = 0
   /** Delimiter bytes matched at the end of the searched bytes. */
@@ -46,37 +43,15 @@ class DelimiterFramingLogic extends GraphStageLogic implements InHandler, OutHan
 
   constructor(shape: FlowShape<Uint8Array, Uint8Array>, stage: DelimiterFramingStage) {
     super(shape)
-    this.in = shape.in
-    this.out = shape.out
     this.delimiter = stage.delimiter
     this.failure = stage.failure
     this.max = stage.maximumFrameLength
     this.allowTruncation = stage.allowTruncation
-    this.setHandlers(shape.in, shape.out, this)
-  }
-
-  onPush(): void {
-    const chunk = this.grab(this.in)
-    if (chunk.length === 0) this.pull(this.in)
-    else {
-      this.#queue.append(chunk)
-      this.#parse()
-    }
-  }
-
-  onUpstreamFinish(): void {
-    if (this.#queue.size === 0) this.completeStage()
-    else if (this.isAvailable(this.out)) this.#parse()
-    // else: the next pull parses what is left
-  }
-
-  onPull(): void {
-    this.#parse()
   }
 
   /** Emit the next frame if one is complete; otherwise ask for more bytes (or end the stream). */
-  #parse(): void {
-    const q = this.#queue
+  protected parse(): void {
+    const q = this.queue
     const dlen = this.delimiter.length
     if (this.#scanned < q.size) {
       const chunk = q.last!
@@ -137,7 +112,7 @@ class DelimiterFramingLogic extends GraphStageLogic implements InHandler, OutHan
   }
 
   #tooLarge(actual: number): void {
-    this.failStage(new FramingError('frame-too-large', this.max, actual, this.#queue.offset))
+    this.failStage(new FramingError('frame-too-large', this.max, actual, this.queue.offset))
   }
 }
 

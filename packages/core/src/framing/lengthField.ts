@@ -13,10 +13,10 @@
  */
 import { FramingError } from '../errors.js'
 import type { Attributes } from '../stage/Attributes.js'
-import { GraphStageLogic, type InHandler, type OutHandler } from '../stage/GraphStageLogic.js'
 import { LinearStage } from '../stage/linear.js'
-import type { FlowShape, Inlet, Outlet } from '../stage/ports.js'
-import { ByteQueue } from './ByteQueue.js'
+import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
+import type { FlowShape } from '../stage/ports.js'
+import { FramingLogic } from './FramingLogic.js'
 
 export type ByteOrder = 'big' | 'little'
 
@@ -31,42 +31,18 @@ export function readLength(bytes: Uint8Array, at: number, length: number, order:
   return v
 }
 
-class LengthFieldFramingLogic extends GraphStageLogic implements InHandler, OutHandler {
-  readonly in: Inlet<Uint8Array>
-  readonly out: Outlet<Uint8Array>
+class LengthFieldFramingLogic extends FramingLogic {
   readonly stage: LengthFieldFramingStage
-  readonly #queue = new ByteQueue()
   /** The current frame's total size once its header was read; -1 before. */
   #frameSize = -1
 
   constructor(shape: FlowShape<Uint8Array, Uint8Array>, stage: LengthFieldFramingStage) {
     super(shape)
-    this.in = shape.in
-    this.out = shape.out
     this.stage = stage
-    this.setHandlers(shape.in, shape.out, this)
   }
 
-  onPush(): void {
-    const chunk = this.grab(this.in)
-    if (chunk.length === 0) this.pull(this.in)
-    else {
-      this.#queue.append(chunk)
-      this.#parse()
-    }
-  }
-
-  onUpstreamFinish(): void {
-    if (this.#queue.size === 0) this.completeStage()
-    else if (this.isAvailable(this.out)) this.#parse()
-  }
-
-  onPull(): void {
-    this.#parse()
-  }
-
-  #parse(): void {
-    const q = this.#queue
+  protected parse(): void {
+    const q = this.queue
     const s = this.stage
     if (this.#frameSize < 0 && q.size >= s.headerLength) {
       const header = q.peek(s.headerLength)
