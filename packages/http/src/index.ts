@@ -19,3 +19,14 @@ export { stripHopByHop, HOP_BY_HOP } from './rendering/hopByHop.js'
 export { ResponseRenderingError } from './rendering/errors.js'
 export * from './parsing/index.js'
 export { HttpError, HttpParseError, IllegalParserStateError, PARSE_FAILURES, HTTP_ERROR_CODES } from './errors.js'
+export { ClientConnectionStage, keepAliveHintMs, type ClientConnectionHooks, type ClientConnectionContext } from './client/ClientConnectionStage.js'
+export { clientSettings, clientSettingsSpec, poolSettings, poolSettingsSpec, type ClientSettings, type ClientSettingsInput, type PoolSettings, type PoolSettingsInput } from './client/ClientSettings.js'
+export { clientChannels, type PoolCloseReason } from './client/diagnostics.js'
+export {
+  HttpClientError, ResetBeforeResponseError, ClosedBeforeResponseError, ResponseTimeoutError, ClientIdleTimeoutError, ResponseTruncatedError,
+  ConnectionAbortedError, PoolOverflowError, PoolShutDownError, InvalidRequestError,
+} from './client/errors.js'
+export { HttpClient, type ClientOptions } from './client/HttpClient.js'
+export { originOf, defaultTransport, clientConnectionFlow, type Origin, type ClientTransport } from './client/outgoing.js'
+export { HostConnectionPool, type PoolOptions, type PoolStats } from './pool/HostConnectionPool.js'
+export { renderRequestHead, requestFramingOf, originForm, type RequestFraming, type RequestContext } from './rendering/renderRequest.js'

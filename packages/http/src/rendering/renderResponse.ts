@@ -43,7 +43,8 @@ export function framingOf(res: HttpResponse, ctx: ResponseContext): BodyFraming 
   return ctx.requestVersion === '1.1' ? 'chunked' : 'close-delimited'
 }
 
-function checkField(name: string, value: string): void {
+/** Throws ResponseRenderingError when a field would break the message framing (response splitting). */
+export function checkField(name: string, value: string): void {
   // response splitting: no CR, LF or NUL in what a handler puts on the wire (RFC 9110 §5.5)
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)

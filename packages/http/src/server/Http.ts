@@ -20,6 +20,7 @@ import { handlerFailureResponse } from './errorResponses.js'
 import { ServerConnectionStage, type RequestParserLike } from './ServerConnectionStage.js'
 import { serverSettings, type ServerSettings, type ServerSettingsInput } from './ServerSettings.js'
 import { requestParserFactory } from './parser.js'
+import { HttpClient } from '../client/HttpClient.js'
 
 export type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse
 
@@ -173,4 +174,5 @@ export const Http = {
   newServerAt(host: string, port: number): ServerBuilder {
     return new ServerBuilder(host, port)
   },
+  ...HttpClient,
 }
