@@ -44,6 +44,7 @@ export const poolSettingsSpec = {
     default: '1s',
     doc: 'A connection is not reused later than this before the end of the Keep-Alive: timeout=N the server advertised (a hint of N seconds allows reuse for N s minus the margin).',
   },
+  useKeepAliveHint: { codec: t.boolean, default: true, doc: 'Read the server\'s Keep-Alive: timeout=N and stop reusing a connection keepAliveSafetyMargin before it (false: only keepAliveTimeout decides).' },
   maxConnectionLifetime: { codec: DurationC, default: 'infinite', doc: 'A connection older than this is not reused (it is closed once idle); spreads load after a scale-out.' },
   poolIdleTimeout: { codec: DurationC, default: '30s', doc: 'A pool with no request for this long closes all its connections (a shared pool of Http.singleRequest is then dropped); the next request reopens.' },
 } satisfies Record<string, SettingSpec<any>>

@@ -17,7 +17,7 @@
  * Each connection is a materialized stream graph (`Source.queue → ClientConnectionStage ⇄ TCP → Sink`); the pool
  * is the state machine around them. All time comes from the materializer's scheduler.
  */
-import { Flow, Keep, Sink, Source, defaultMaterializer, type Cancellable, type Materializer, type NotUsed, type SourceQueue } from '@weir/core'
+import { Flow, Keep, Sink, Source, defaultMaterializer, toMillis, type Cancellable, type Duration, type Materializer, type NotUsed, type SourceQueue } from '@weir/core'
 import * as E from 'fp-ts/lib/Either.js'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { HttpEntity } from '../model/HttpEntity.js'
@@ -167,8 +167,11 @@ export class HostConnectionPool {
     }
   }
 
-  /** Fail queued requests, let running ones finish, close every connection; resolves when all are closed. */
-  async shutdown(): Promise<void> {
+  /**
+   * Fail queued requests, let running exchanges finish, close every connection; at `hardDeadline` abort the
+   * connections still busy (their requests fail with ConnectionAbortedError). Resolves when all are closed.
+   */
+  async shutdown(hardDeadline: Duration = '10s'): Promise<void> {
     this.#shutDown = true
     this.#idleTimer?.cancel()
     for (const w of this.#waiting.splice(0)) {
@@ -179,9 +182,14 @@ export class HostConnectionPool {
     const done: Promise<void>[] = []
     for (const s of [...this.#slots]) {
       done.push(this.#whenClosed(s))
-      if (s.state !== 'busy') this.#close(s, 'shutdown')
+      if (s.state !== 'busy' && s.state !== 'connecting') this.#close(s, 'shutdown')
     }
+    if (done.length === 0) return
+    const hard = this.#mat.scheduler.scheduleOnce(toMillis(hardDeadline, 'hardDeadline'), () => {
+      for (const s of [...this.#slots]) s.queue.fail(new ConnectionAbortedError(this.remote, s.current !== undefined, 'the pool was shut down'))
+    })
     await Promise.all(done)
+    hard.cancel()
   }
 
   readonly #closedWaiters = new Map<Slot, (() => void)[]>()
@@ -255,7 +263,7 @@ export class HostConnectionPool {
     const hooks = {
       onResponseHead: (info: { keepAlive: boolean; keepAliveTimeoutMs: number | undefined }) => {
         s.keepAlive = info.keepAlive
-        s.hintMs = info.keepAliveTimeoutMs
+        s.hintMs = this.settings.useKeepAliveHint ? info.keepAliveTimeoutMs : undefined
       },
       onExchangeDone: () => this.#exchangeDone(s),
     }
