@@ -6,8 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createServer, type Socket } from 'node:net'
 import { createServer as createHttpServer } from 'node:http'
+import { readFileSync } from 'node:fs'
 import { Materializer, Sink, Source } from '@weir/core'
-import { assertAllStagesStopped } from '@weir/testkit'
+import { TestSink, assertAllStagesStopped } from '@weir/testkit'
 import {
   Headers, Http, HttpEntity, HttpRequest, HttpResponse, InvalidRequestError, type Handler, type HostConnectionPool, type HttpServerBinding, type PoolSettingsInput,
 } from '../src/index.js'
@@ -37,6 +38,14 @@ function pool(url: string, settings: PoolSettingsInput = {}): { pool: HostConnec
     mat.shutdown()
   })
   return { pool: p, mat }
+}
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  const deadline = performance.now() + 5000
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error('condition not met within 5 s')
+    await new Promise((r) => setImmediate(r))
+  }
 }
 
 const text = async (res: HttpResponse, mat?: Materializer): Promise<string> => Buffer.from((await HttpEntity.toStrict(res.entity, 64 << 20, mat)).data).toString()
@@ -164,5 +173,61 @@ describe('HTTP client', () => {
     expect(refused?._tag === 'Left' && (refused.left as { code: string }).code).toBe('WEIR_HTTP_TCP_CONNECT_FAILED')
     const x = byCtx.get('x')
     if (x?._tag === 'Right') HttpEntity.cancel(x.right.entity, mat)
+  })
+
+  it('speaks HTTPS with the same graph over node:tls, verifying the server against the given CA', async () => {
+    const fixtures = new URL('./fixtures/', import.meta.url)
+    const key = readFileSync(new URL('localhost.key', fixtures))
+    const cert = readFileSync(new URL('localhost.crt', fixtures))
+    const mat = Materializer.create()
+    const binding = await Http.newServerAt('127.0.0.1', 0).withMaterializer(mat).enableHttps({ key, cert }).bind((req) => HttpResponse.text(`secure ${req.path}`))
+    cleanups.push(async () => {
+      await binding.terminate('1s')
+      mat.shutdown()
+    })
+    const trusted = Http.hostPool(`https://localhost:${binding.port}`, {}, { materializer: mat, tls: { ca: cert } })
+    cleanups.push(() => trusted.shutdown('1s'))
+    expect(await text(await trusted.request(HttpRequest.get('/s')))).toBe('secure /s')
+    const untrusted = Http.hostPool(`https://localhost:${binding.port}`, {}, { materializer: mat })
+    cleanups.push(() => untrusted.shutdown('1s'))
+    await expect(untrusted.request(HttpRequest.get('/s'))).rejects.toMatchObject({ code: 'WEIR_HTTP_TCP_CONNECT_FAILED' })
+  })
+
+  it('reads a response body only as fast as it is consumed: a reader that stops holds the server back', async () => {
+    let produced = 0
+    let cancelled = false
+    const chunk = new Uint8Array(16 * 1024)
+    const binding = await serve(() =>
+      HttpResponse.stream(
+        Source.repeat(chunk)
+          .map((c) => {
+            produced += c.length
+            return c
+          })
+          .take(64 * 1024) // 1 GiB if anyone read it all
+          .watchTermination((_m, done) => {
+            void done.then(() => (cancelled = true), () => (cancelled = true))
+            return undefined
+          }),
+      ),
+    )
+    const { pool: p, mat } = pool(`http://127.0.0.1:${binding.port}`)
+    const res = await p.request(HttpRequest.get('/endless'))
+    let read = 0
+    const probe = TestSink.probe<Uint8Array>()
+    const sub = HttpEntity.dataBytes(res.entity).runWith(probe, mat)
+    sub.request(4)
+    for (let i = 0; i < 4; i++) read += (await sub.expectNext()).length
+    // the reader stops: socket buffers fill and the server's source stops being pulled
+    let last = -1
+    for (let i = 0; i < 50 && produced !== last; i++) {
+      last = produced
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(read).toBeGreaterThan(0)
+    expect(produced).toBeLessThan(16 * 1024 * 1024) // bounded by socket buffers, not 1 GiB
+    sub.cancel() // the caller gives up: the upstream connection closes and the server's source is cancelled
+    await waitUntil(() => cancelled)
+    expect(p.stats().closed).toEqual({ 'entity-cancelled': 1 })
   })
 })

@@ -67,8 +67,8 @@ export interface ClientConnectionHooks {
   onResponseHead?(info: { readonly keepAlive: boolean; readonly keepAliveTimeoutMs: number | undefined }): void
   /** An exchange finished: the response body was read (or dropped) to its end; the connection is free. */
   onExchangeDone?(): void
-  /** The first byte of a response arrived (the request can no longer be retried). */
-  onResponseBytes?(): void
+  /** The caller cancelled a response entity with much left to read: the connection closes after it. */
+  onEntityCancelled?(): void
 }
 
 export interface ClientConnectionContext {
@@ -369,6 +369,7 @@ class ClientConnectionLogic extends GraphStageLogic {
       this.#receiving = undefined
       this.#pending.shift()
       this.#markClosing()
+      this.ctx.hooks?.onEntityCancelled?.()
       this.ctx.hooks?.onExchangeDone?.()
       return this.#finishOutput()
     }

@@ -39,3 +39,4 @@ export type PoolCloseReason =
   | 'pool-idle'
   | 'shutdown'
   | 'make-room'
+  | 'entity-cancelled'

@@ -266,6 +266,7 @@ export class HostConnectionPool {
         s.hintMs = this.settings.useKeepAliveHint ? info.keepAliveTimeoutMs : undefined
       },
       onExchangeDone: () => this.#exchangeDone(s),
+      onEntityCancelled: () => this.#close(s, 'entity-cancelled'),
     }
     const [queue, done] = Source.queue<HttpRequest>(this.settings.pipeliningLimit, 'fail')
       .viaMat(clientConnectionFlow(this.origin, this.settings, this.#transport, hooks, s.id), Keep.left)
@@ -335,7 +336,7 @@ export class HostConnectionPool {
     s.expiry?.cancel()
     this.#count(reason)
     if (clientChannels.poolConnectionClosed.hasSubscribers) clientChannels.poolConnectionClosed.publish({ remote: this.remote, id: s.id, reason })
-    s.queue.complete()
+    if (reason !== 'entity-cancelled') s.queue.complete() // (that one is closing on its own)
   }
 
   #count(reason: string): void {
