@@ -7,7 +7,7 @@ import { serverSettingsSpec } from '../packages/http/src/server/ServerSettings.j
 import { clientSettingsSpec, poolSettingsSpec } from '../packages/http/src/client/ClientSettings.js'
 import type { SettingSpec } from '../packages/http/src/settings/codecs.js'
 
-function table(title: string, spec: Readonly<Record<string, SettingSpec<unknown>>>): string {
+function table(title: string, spec: Readonly<Record<string, SettingSpec<any>>>): string {
   const rows = Object.entries(spec).map(([name, s]) => `| \`${name}\` | ${s.default === undefined ? '—' : `\`${JSON.stringify(s.default)}\``} | ${s.doc} |`)
   return [`| ${title} | default | purpose |`, '|---|---|---|', ...rows].join('\n')
 }
