@@ -100,14 +100,17 @@ class ZlibLogic extends GraphStageLogic {
   }
 
   onPush(): void {
+    const z = this.#zlib!
     const chunk = this.grab(this.in)
-    if (chunk.length === 0 || this.#zlib!.write(chunk)) this.pull(this.in)
+    if (z.destroyed) return // zlib failed: its error is on its way to #error
+    if (chunk.length === 0 || z.write(chunk)) this.pull(this.in)
     else this.#draining = true
   }
 
   onUpstreamFinish(): void {
     // the outlet stays open until zlib has emitted its last bytes ('end')
-    this.#zlib!.end()
+    const z = this.#zlib!
+    if (!z.destroyed) z.end()
   }
 
   onUpstreamFailure(error: unknown): void {
