@@ -107,6 +107,12 @@ const MINIMUM: { readonly [K in keyof ParserLimits]: number } = {
  */
 export function resolveLimits(defaults: ParserLimits, overrides?: Partial<ParserLimits>): ParserLimits {
   if (overrides === undefined) return defaults
+  // a parser per connection: frozen overrides (a server's settings) are validated once
+  const frozen = Object.isFrozen(overrides)
+  if (frozen) {
+    const hit = resolved.get(overrides)
+    if (hit !== undefined && hit.defaults === defaults) return hit.limits
+  }
   const limits = { ...defaults }
   for (const key of Object.keys(MINIMUM) as (keyof ParserLimits)[]) {
     const value: unknown = overrides[key]
@@ -117,5 +123,9 @@ export function resolveLimits(defaults: ParserLimits, overrides?: Partial<Parser
     }
     ;(limits as Record<keyof ParserLimits, number>)[key] = value
   }
-  return Object.freeze(limits)
+  const out = Object.freeze(limits)
+  if (frozen) resolved.set(overrides, { defaults, limits: out })
+  return out
 }
+
+const resolved = new WeakMap<object, { readonly defaults: ParserLimits; readonly limits: ParserLimits }>()

@@ -119,7 +119,9 @@ export class ServerBuilder {
       live.set(c.id, entry)
       const stage = new ServerConnectionStage({
         id: c.id,
-        remote: c.connection.remote,
+        get remote() {
+          return c.connection.remote // read only when a diagnostic needs it (two system calls)
+        },
         settings,
         counters,
         parser,

@@ -9,13 +9,13 @@ import type { ServerSettings } from './ServerSettings.js'
 const NOTHING = new Uint8Array(0)
 
 export function requestParserFactory(s: ServerSettings): () => RequestParserLike {
-  const limits = {
+  const limits = Object.freeze({
     maxRequestTargetLength: s.maxUriLength,
     maxHeaderCount: s.maxHeaderCount,
     maxHeaderSectionSize: s.maxHeaderSize,
     maxFieldLineSize: Math.min(s.maxHeaderSize, MAX_FIELD_LINE_SIZE),
     maxBodySize: s.maxContentLength,
-  }
+  })
   return () => {
     const p = new RequestParser(limits)
     return {

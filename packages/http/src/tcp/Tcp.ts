@@ -37,7 +37,9 @@ export class IncomingConnection {
   readonly flow: Flow<Uint8Array, Uint8Array, NotUsed>
   readonly #socket: Socket
   readonly #stage: TcpConnectionStage
-  readonly #handleTimer: Cancellable | undefined
+  readonly #timeoutMs: number
+  readonly #scheduler: Scheduler
+  #handleTimer: Cancellable | undefined = undefined
   constructor(
     readonly connection: TcpConnection,
     socket: Socket,
@@ -47,14 +49,20 @@ export class IncomingConnection {
     this.#socket = socket
     this.#stage = new TcpConnectionStage({ kind: 'accepted', socket, connection }, options)
     this.flow = Flow.fromGraph(this.#stage).mapMaterializedValue(() => undefined)
-    const timeout = toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
-    if (Number.isFinite(timeout)) {
-      const timer = scheduler.scheduleOnce(timeout, () => {
-        if (!this.#stage.isMaterialized) this._discard()
-      })
-      this.#handleTimer = timer
-      this.#stage.onMaterialized = () => void timer.cancel() // handled: no timer left behind
-    }
+    this.#timeoutMs = toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
+    this.#scheduler = scheduler
+  }
+  /**
+   * @internal called by the bind stage once the connection was handed on: if it was not handled during that
+   * (a handler that materializes at once costs no timer), it is closed unless handled within `handleTimeout`.
+   */
+  _armHandleTimeout(): void {
+    if (this.#stage.isMaterialized || this.#handleTimer !== undefined || !Number.isFinite(this.#timeoutMs)) return
+    const timer = this.#scheduler.scheduleOnce(this.#timeoutMs, () => {
+      if (!this.#stage.isMaterialized) this._discard()
+    })
+    this.#handleTimer = timer
+    this.#stage.onMaterialized = () => void timer.cancel() // handled: no timer left behind
   }
   /** @internal close a connection that was accepted but never handled. */
   _discard(): void {
@@ -174,9 +182,13 @@ class BindLogic extends GraphStageLogic {
   #accepted(socket: Socket): void {
     const c = new TcpConnection(newConnectionId(), socket)
     const incoming = new IncomingConnection(c, socket, this.stage.options, this.materializer.scheduler)
-    if (this.isAvailable(this.out)) return this.push(this.out, incoming)
+    if (this.isAvailable(this.out)) {
+      this.push(this.out, incoming)
+      return incoming._armHandleTimeout()
+    }
     if (this.#pending.length >= (this.stage.options.maxPendingConnections ?? 1024)) return incoming._discard()
     this.#pending.push(incoming)
+    incoming._armHandleTimeout()
   }
 
   onPull(): void {

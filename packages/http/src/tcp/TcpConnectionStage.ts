@@ -61,7 +61,8 @@ export class TcpConnection {
     this.#resolveClosed = resolve
   })
   #closeInfo: CloseInfo | undefined
-  #addresses: { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } | undefined
+  #local: { address: string; port: number } | undefined
+  #remote: { address: string; port: number } | undefined
   readonly #socket: Socket
   constructor(
     readonly id: number,
@@ -69,22 +70,26 @@ export class TcpConnection {
   ) {
     this.#socket = socket
   }
-  /** Addresses are read from the socket when first asked for (each is a system call), then kept. */
-  #addr(): { localAddress: string; localPort: number; remoteAddress: string; remotePort: number } {
+  /** Addresses are read from the socket when first asked for (each side is a system call), then kept. */
+  #localAddr(): { address: string; port: number } {
     const s = this.#socket
-    return (this.#addresses ??= { localAddress: s.localAddress ?? '', localPort: s.localPort ?? 0, remoteAddress: s.remoteAddress ?? '', remotePort: s.remotePort ?? 0 })
+    return (this.#local ??= { address: s.localAddress ?? '', port: s.localPort ?? 0 })
+  }
+  #remoteAddr(): { address: string; port: number } {
+    const s = this.#socket
+    return (this.#remote ??= { address: s.remoteAddress ?? '', port: s.remotePort ?? 0 })
   }
   get localAddress(): string {
-    return this.#addr().localAddress
+    return this.#localAddr().address
   }
   get localPort(): number {
-    return this.#addr().localPort
+    return this.#localAddr().port
   }
   get remoteAddress(): string {
-    return this.#addr().remoteAddress
+    return this.#remoteAddr().address
   }
   get remotePort(): number {
-    return this.#addr().remotePort
+    return this.#remoteAddr().port
   }
   get remote(): string {
     return `${this.remoteAddress}:${this.remotePort}`
