@@ -7,8 +7,9 @@
  * with `not-acceptable` (406 by default). An inner function may also return an `HttpResponse`
  * itself, which is sent as is.
  */
-import * as t from 'io-ts'
-import { Source, toMillis, type Duration } from '@weir/core'
+import type * as t from 'io-ts'
+import type { Source} from '@weir/core';
+import { toMillis, type Duration } from '@weir/core'
 import { Headers } from '../model/Headers.js'
 import { HttpEntity } from '../model/HttpEntity.js'
 import { HttpResponse, type HttpRequest } from '../model/HttpMessage.js'

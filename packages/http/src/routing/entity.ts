@@ -12,7 +12,7 @@
  * A body read into memory is kept for the request, so alternatives that read it again get the same
  * value; a streamed body (NDJSON, bytes) can be consumed once.
  */
-import * as t from 'io-ts'
+import type * as t from 'io-ts'
 import { isLeft } from 'fp-ts/lib/Either.js'
 import { Framing, FramingError, type Source } from '@weir/core'
 import { HttpError } from '../errors.js'

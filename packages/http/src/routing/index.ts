@@ -1,7 +1,7 @@
 /**
  * The routing DSL: composable directives over requests (see `Route.ts` for the model).
  */
-export { RequestContext, concat, reject, InvalidRouteError, type RouteResult, type RouteLike, type Inner, type Directive } from './Route.js'
+export { RequestContext, concat, reject, effectiveRejections, InvalidRouteError, type RouteResult, type RouteLike, type Inner, type Directive } from './Route.js'
 export { Route, handleRejections, handleExceptions, type SealOptions, type RouteHandlerOptions } from './sealing.js'
 export { Rejections, type Rejection, type RejectionKind, type EntityFieldError, type MalformedEntityReason } from './rejections.js'
 export { defaultRejectionHandler, defaultExceptionHandler, rejectionResponse, problemResponse, REJECTION_PRIORITY, PROBLEM_JSON, type RejectionHandler, type ExceptionHandler } from './handlers.js'

@@ -14,7 +14,7 @@
  * A missing required value rejects with `missing-query-param` / `missing-header`, a value that does
  * not read as its type with `malformed-query-param` / `malformed-header` (400 by default).
  */
-import * as t from 'io-ts'
+import type * as t from 'io-ts'
 import { isRight } from 'fp-ts/lib/Either.js'
 import { rejected, runInner, type Inner, type Route } from './Route.js'
 import { Rejections, type Rejection } from './rejections.js'
