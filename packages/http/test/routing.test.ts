@@ -153,6 +153,31 @@ describe('a route served with bindRoute', () => {
     expect(JSON.parse(r.body.toString())).toMatchObject({ status: 413, limit: 1024 })
   })
 
+  it('answers a streamed upload over the limit with 413 without reading it, then closes and lingers', async () => {
+    const c = await connect(await serve(todoApi()))
+    const size = 256 * 1024
+    await c.write(`POST /todos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n{"title":"`)
+    const r = await c.readResponse()
+    expect(r.status).toBe(413)
+    expect(r.headers['connection']).toEqual(['close'])
+    expect(await c.expectClosed()).toBe('fin')
+  })
+
+  it('answers HEAD through a get route, without a body', async () => {
+    const c = await connect(await serve(todoApi()))
+    await c.write(request('HEAD', '/todos/1'))
+    const r = await c.readResponse({ requestMethod: 'HEAD' })
+    expect(r.status).toBe(200)
+    expect(r.body.length).toBe(0)
+    expect(r.headers['content-length']).toEqual([String(JSON.stringify({ id: 1, title: 'write tests', done: false }).length)])
+    await c.write(request('GET', '/todos/1'))
+    expect((await c.readResponse()).status).toBe(200)
+  })
+
+  it('fails to bind with a bad routing setting, naming it', async () => {
+    await expect(Http.newServerAt('127.0.0.1', 0).bindRoute(todoApi(), { settings: { entityLimit: 'lots' } })).rejects.toMatchObject({ code: 'WEIR_HTTP_INVALID_SETTING', setting: 'entityLimit' })
+  })
+
   it('streams NDJSON in and out: a chunked upload decoded as it arrives, a chunked response', async () => {
     const Point = t.type({ x: t.number })
     const route = path('double', () => post(() => entityAs(asNdjson(Point), (points) => completeNdjson(200, points.map((p) => ({ x: p.x * 2 }))))))

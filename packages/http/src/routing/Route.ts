@@ -55,9 +55,6 @@ export class RequestContext {
   withRequest(request: HttpRequest): RequestContext {
     return new RequestContext(request, this.unmatchedPath, this.materializer, this.settings, this._state)
   }
-  withSettings(settings: RouteSettingsInput): RequestContext {
-    return new RequestContext(this.request, this.unmatchedPath, this.materializer, routeSettings({ ...this.settings, ...settings }), this._state)
-  }
 }
 
 /** The outcome of running a route. */

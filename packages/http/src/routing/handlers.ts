@@ -43,6 +43,7 @@ export const REJECTION_PRIORITY: readonly Exclude<RejectionKind, 'method'>[] = [
   'missing-query-param',
   'unsupported-media-type',
   'not-acceptable',
+  'upgrade-required',
   'validation',
 ]
 
@@ -73,6 +74,8 @@ export function rejectionResponse(r: Rejection): HttpResponse {
       return problemResponse(400, ENTITY_DETAIL[r.reason], r.reason === 'invalid-value' ? { errors: r.errors } : {})
     case 'entity-too-large':
       return problemResponse(413, `The request content was larger than the limit of ${r.limit} bytes.`, { limit: r.limit })
+    case 'upgrade-required':
+      return problemResponse(426, `This resource is only served over ${r.protocol}: send an Upgrade request.`, { protocol: r.protocol }, Headers.from([['Upgrade', r.protocol]]))
     case 'validation':
       return problemResponse(400, r.message)
     case 'custom':

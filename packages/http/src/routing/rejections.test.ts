@@ -82,6 +82,7 @@ describe('the default rejection handler', () => {
     ['not acceptable', reject(Rejections.notAcceptable(['application/json'])), 406, { detail: 'Resource representation is only available with these types: application/json.', supported: ['application/json'] }],
     ['entity too large', reject(Rejections.entityTooLarge(1024, 2000)), 413, { detail: 'The request content was larger than the limit of 1024 bytes.', limit: 1024 }],
     ['empty entity', reject(Rejections.malformedEntity('empty')), 400, { detail: 'Request entity expected but not supplied.' }],
+    ['upgrade required', reject(Rejections.upgradeRequired('websocket')), 426, { detail: 'This resource is only served over websocket: send an Upgrade request.', protocol: 'websocket' }],
     ['validation', reject(Rejections.validation('from must be before to')), 400, { detail: 'from must be before to' }],
     ['custom', reject(Rejections.custom('unauthorized', 401, 'A token is required.')), 401, { detail: 'A token is required.', rejection: 'unauthorized' }],
   ]
@@ -91,8 +92,9 @@ describe('the default rejection handler', () => {
       expect(r.handled).toBe(false)
       expect(r.status).toBe(status)
       expect(r.contentType).toBe('application/problem+json')
-      const title = { 400: 'Bad Request', 401: 'Unauthorized', 406: 'Not Acceptable', 413: 'Content Too Large', 415: 'Unsupported Media Type' }[status]
+      const title = { 400: 'Bad Request', 401: 'Unauthorized', 406: 'Not Acceptable', 413: 'Content Too Large', 415: 'Unsupported Media Type', 426: 'Upgrade Required' }[status]
       expect(await r.json()).toEqual({ type: 'about:blank', title, status, ...fields })
+      if (status === 426) expect(r.headers.get('upgrade')).toBe('websocket')
     })
   }
 

@@ -42,6 +42,8 @@ export type Rejection =
   | { readonly kind: 'malformed-entity'; readonly reason: MalformedEntityReason; readonly errors: readonly EntityFieldError[] }
   /** The request entity is larger than the route's limit (413). */
   | { readonly kind: 'entity-too-large'; readonly limit: number; readonly actual: number | undefined }
+  /** The route serves only requests that switch to `protocol` (e.g. a WebSocket endpoint): 426 with `Upgrade`. */
+  | { readonly kind: 'upgrade-required'; readonly protocol: string }
   /** A `validate` check failed (400). */
   | { readonly kind: 'validation'; readonly message: string }
   /** An application's own rejection, with the status it maps to. */
@@ -60,6 +62,7 @@ export const Rejections = {
   notAcceptable: (supported: readonly string[]): Rejection => ({ kind: 'not-acceptable', supported }),
   malformedEntity: (reason: MalformedEntityReason, errors: readonly EntityFieldError[] = []): Rejection => ({ kind: 'malformed-entity', reason, errors }),
   entityTooLarge: (limit: number, actual: number | undefined): Rejection => ({ kind: 'entity-too-large', limit, actual }),
+  upgradeRequired: (protocol: string): Rejection => ({ kind: 'upgrade-required', protocol }),
   validation: (message: string): Rejection => ({ kind: 'validation', message }),
   custom: (name: string, status: number, message: string): Rejection => ({ kind: 'custom', name, status, message }),
 }

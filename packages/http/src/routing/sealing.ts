@@ -7,7 +7,7 @@ import type { Materializer } from '@weir/core'
 import type { HttpRequest, HttpResponse } from '../model/HttpMessage.js'
 import { defaultExceptionHandler, defaultRejectionHandler, type ExceptionHandler, type RejectionHandler } from './handlers.js'
 import { completed, effectiveRejections, RequestContext, runRouteLike, type Route as RouteFn, type RouteLike, type RouteResult } from './Route.js'
-import type { RouteSettings, RouteSettingsInput } from './RouteSettings.js'
+import { isRouteSettings, routeSettings, type RouteSettings, type RouteSettingsInput } from './RouteSettings.js'
 
 /** A route: a request context in, a response or rejections out. */
 export type Route = RouteFn
@@ -67,8 +67,9 @@ export const Route = {
    */
   handler(route: RouteFn, options: RouteHandlerOptions = {}): (req: HttpRequest) => Promise<HttpResponse> {
     const sealed = seal(route, options)
+    const settings = isRouteSettings(options.settings) ? options.settings : routeSettings(options.settings) // a bad setting fails here, once
     return async (req) => {
-      const r = await sealed(RequestContext.of(req, { materializer: options.materializer, settings: options.settings }))
+      const r = await sealed(RequestContext.of(req, { materializer: options.materializer, settings }))
       // a sealed route always completes
       return (r as Extract<RouteResult, { kind: 'complete' }>).response
     }

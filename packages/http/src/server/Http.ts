@@ -101,7 +101,7 @@ export class ServerBuilder {
    * Serve a route: rejections and exceptions become responses through the (replaceable) handlers in
    * `options`; entities are read with this server's materializer.
    */
-  bindRoute(route: Route, options: RouteHandlerOptions = {}): Promise<HttpServerBinding> {
+  async bindRoute(route: Route, options: RouteHandlerOptions = {}): Promise<HttpServerBinding> {
     return this.bind(Route.handler(route, { materializer: this.materializer, ...options }))
   }
 
