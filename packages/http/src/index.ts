@@ -1,6 +1,8 @@
 /**
  * @weir/http — HTTP/1.1 built from weir stages. The TCP edge comes first: `Tcp.bind` and
- * `Tcp.outgoingConnection` turn sockets into streams whose endings say how the peer left.
+ * `Tcp.outgoingConnection` turn sockets into streams whose endings say how the peer left; the
+ * server (`Http.newServerAt`) is built on them, and routes (`path`, `get`, `entity`, …) are served
+ * with `bindRoute`.
  */
 export { Tcp, IncomingConnection, type ServerBinding, type BindOptions, type OutgoingConnectionOptions } from './tcp/Tcp.js'
 export { TcpConnection, TcpConnectionStage, type CloseInfo, type CloseReason, type TcpConnectionOptions } from './tcp/TcpConnectionStage.js'

@@ -30,6 +30,8 @@ interface RequestState {
   strict: { readonly entity: HttpEntity; readonly read: Promise<StrictEntity> } | undefined
 }
 
+let defaultSettings: RouteSettings | undefined
+
 /** A request as a route sees it: the request, the path still to match, and what routes need to run. */
 export class RequestContext {
   /** @internal use {@link RequestContext.of}. */
@@ -45,7 +47,7 @@ export class RequestContext {
 
   /** A context for a request at the root of a route. */
   static of(request: HttpRequest, options: { materializer?: Materializer | undefined; settings?: RouteSettingsInput | RouteSettings | undefined } = {}): RequestContext {
-    const settings = isRouteSettings(options.settings) ? options.settings : routeSettings(options.settings)
+    const settings = isRouteSettings(options.settings) ? options.settings : options.settings === undefined ? (defaultSettings ??= routeSettings()) : routeSettings(options.settings)
     return new RequestContext(request, request.path, options.materializer ?? defaultMaterializer(), settings, { strict: undefined })
   }
 

@@ -1,12 +1,13 @@
 /**
  * io-ts validation errors as a readable list: where (`$.items[2].price`), what was expected (the
  * codec's name), what was there (as JSON text). Members of unions, intersections and refinements
- * do not add to the path; a failure is reported at the outermost type of its location, once.
+ * do not add to the path (refinements, exact and readonly types add no entry of their own); a failure is reported at the outermost type of its location, once.
  */
 import type * as t from 'io-ts'
 import type { EntityFieldError } from './rejections.js'
 
-const TRANSPARENT = new Set(['UnionType', 'IntersectionType', 'RefinementType', 'ExactType', 'ReadonlyType', 'RecursiveType'])
+/** Types whose context entries are member indices, not locations (refinements, exact and readonly types add no entry). */
+const TRANSPARENT = new Set(['UnionType', 'IntersectionType'])
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 const MAX_RECEIVED = 80
 
