@@ -1,6 +1,8 @@
 /**
  * @weir/http — HTTP/1.1 built from weir stages. The TCP edge comes first: `Tcp.bind` and
- * `Tcp.outgoingConnection` turn sockets into streams whose endings say how the peer left.
+ * `Tcp.outgoingConnection` turn sockets into streams whose endings say how the peer left; the
+ * server (`Http.newServerAt`) is built on them, and routes (`path`, `get`, `entity`, …) are served
+ * with `bindRoute`.
  */
 export { Tcp, IncomingConnection, type ServerBinding, type BindOptions, type OutgoingConnectionOptions } from './tcp/Tcp.js'
 export { TcpConnection, TcpConnectionStage, type CloseInfo, type CloseReason, type TcpConnectionOptions } from './tcp/TcpConnectionStage.js'
@@ -29,7 +31,7 @@ export {
 export { HttpClient, type ClientOptions } from './client/HttpClient.js'
 export { originOf, defaultTransport, clientConnectionFlow, type Origin, type ClientTransport } from './client/outgoing.js'
 export { HostConnectionPool, type PoolOptions, type PoolStats } from './pool/HostConnectionPool.js'
-export { renderRequestHead, requestFramingOf, originForm, type RequestFraming, type RequestContext } from './rendering/renderRequest.js'
+export { renderRequestHead, requestFramingOf, originForm, type RequestFraming, type RequestRenderContext } from './rendering/renderRequest.js'
 export { Compression, CONTENT_CODINGS, DEFAULT_BROTLI_QUALITY, DEFAULT_ZLIB_LEVEL, type CompressOptions, type DecompressOptions } from './coding/Compression.js'
 export { DecodingError, EncodingError, UnsupportedEncodingError, type ContentCoding, type UnsupportedEncodingReason } from './coding/errors.js'
 export { parseAcceptEncoding, negotiateEncoding, type AcceptEncodingEntry, type EncodingChoice } from './coding/negotiation.js'
@@ -37,3 +39,4 @@ export { isCompressible, type EncodeOptions, type DecodeOptions } from './coding
 export { encodeResponse } from './coding/encodeResponse.js'
 export { decodeRequest, requestCodings, parseContentEncoding, unsupportedEncodingResponse } from './coding/decodeRequest.js'
 export { Coding, decodingFailureResponse, type CodingHandlerOptions } from './coding/Coding.js'
+export * from './routing/index.js'

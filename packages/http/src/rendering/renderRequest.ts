@@ -12,7 +12,7 @@ import { checkField } from './renderResponse.js'
 /** How the body of a request goes on the wire. */
 export type RequestFraming = 'none' | 'content-length' | 'chunked'
 
-export interface RequestContext {
+export interface RequestRenderContext {
   /** `host[:port]` for the `Host` field when the request has none. */
   readonly authority: string
   /** The connection closes after this exchange. */
@@ -47,7 +47,7 @@ function bodyExpected(method: string): boolean {
 }
 
 /** The request line and header block of `req`, ending with the empty line. Throws on a request that would break framing. */
-export function renderRequestHead(req: HttpRequest, ctx: RequestContext, framing: RequestFraming): string {
+export function renderRequestHead(req: HttpRequest, ctx: RequestRenderContext, framing: RequestFraming): string {
   if (!TOKEN.test(req.method)) throw new TypeError(`invalid method ${JSON.stringify(req.method)}`)
   const target = originForm(req.target)
   if (target.length === 0 || hasControlOrSpace(target)) throw new TypeError(`invalid request target ${JSON.stringify(req.target)}`)

@@ -8,6 +8,8 @@
  * await binding.terminate('10s')                                // graceful, with a hard deadline
  * ```
  *
+ * A route (see `routing/`) is served with `.bindRoute(route)`.
+ *
  * Each accepted connection is one materialized graph:
  * `socket ⇄ TCP stage ⇄ ServerConnectionStage ⇄ handler flow`.
  */
@@ -21,6 +23,7 @@ import { ServerConnectionStage, type RequestParserLike } from './ServerConnectio
 import { serverSettings, type ServerSettings, type ServerSettingsInput } from './ServerSettings.js'
 import { requestParserFactory } from './parser.js'
 import { HttpClient } from '../client/HttpClient.js'
+import { Route, type RouteHandlerOptions } from '../routing/sealing.js'
 
 export type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse
 
@@ -93,6 +96,14 @@ export class ServerBuilder {
       return r instanceof HttpResponse ? r : Promise.resolve(r).then(undefined, (e: unknown) => failed(req, e))
     }
     return this.bindFlow(Flow.create<HttpRequest>().mapAsync(settings.pipeliningLimit, safe))
+  }
+
+  /**
+   * Serve a route: rejections and exceptions become responses through the (replaceable) handlers in
+   * `options`; entities are read with this server's materializer.
+   */
+  async bindRoute(route: Route, options: RouteHandlerOptions = {}): Promise<HttpServerBinding> {
+    return this.bind(Route.handler(route, { materializer: this.materializer, ...options }))
   }
 
   /** Serve with a flow of requests to responses (responses in request order). */
