@@ -32,6 +32,11 @@
  *   `publishBufferSize` arrived in one burst). Link changes are reported on `weir:sse:redis:broker`.
  * - `close()` completes every subscription (after what it has buffered) and closes both
  *   connections; it resolves when they are closed.
+ *
+ * Why pub/sub for live events rather than every instance reading the stream with XREAD BLOCK:
+ * Redis pushes a published event to every subscribed instance in one hop with no polling loop,
+ * and the stream still guarantees completeness — a replay and a reconnection read it by id, and
+ * the atomic script keeps both in the same order, so joining them is a comparison of ids.
  */
 import { Source, InvalidArgumentError, NotUsed, type Materializer } from '@weir/core'
 import type { RedisClientOptions } from '@redis/client'

@@ -24,7 +24,7 @@ export interface RedisMessageSkipped {
 }
 
 export const redisChannels = {
-  /** {@link RedisBrokerEvent}: the live link went down (`error`), or came back and caught up (`caughtUp` events read from the log). */
+  /** {@link RedisBrokerEvent}: the live link went down (`error`), or is up — on connect, and after each reconnection once it caught up (`caughtUp`: events read from the log). */
   broker: diagnostics_channel.channel('weir:sse:redis:broker'),
   /** {@link RedisMessageSkipped}: a message from the broker was skipped. */
   skipped: diagnostics_channel.channel('weir:sse:redis:skipped'),
