@@ -9,7 +9,7 @@ import * as t from 'io-ts'
 import { createClient } from '@redis/client'
 import { Materializer, type Source } from '@weir/core'
 import { FaultProxy, activeResources, assertAllStagesStopped } from '@weir/testkit'
-import { RedisBrokerError, RedisTopic, TopicClosedError, TopicCodec, TopicCodecError, redisChannels, type RedisTopicOptions, type TopicEvent } from '../src/index.js'
+import { RedisBrokerError, RedisTopic, SseSession, TopicClosedError, TopicCodec, TopicCodecError, redisChannels, type RedisTopicOptions, type TopicEvent } from '../src/index.js'
 import { RedisServer } from './redisServer.js'
 
 let server: RedisServer
@@ -127,6 +127,37 @@ describe('RedisTopic: publishing and live delivery', () => {
     const replayed = collect(typed.subscribeFrom('0-0').take(1))
     await replayed.done
     expect(replayed.got).toEqual([{ id: good, value: { symbol: 'ACME', price: 12 } }])
+  })
+})
+
+describe('RedisTopic: in-process fan-out', () => {
+  it('ends a subscription when its session closes', async () => {
+    const a = await topic<number>({ name: fresh() })
+    const session = new SseSession()
+    const live = collect(a.subscribe(session))
+    const resumed = collect(a.subscribeFrom('0-0', (e) => e.id, session))
+    await expect.poll(() => a.subscriberCount).toBe(2)
+    session.close('client-fin')
+    await live.done
+    await resumed.done
+    expect(a.subscriberCount).toBe(0)
+  })
+
+  it('reports the events a burst pushed past publishBufferSize on weir:sse:redis:skipped, and delivers the rest in order', async () => {
+    const name = fresh()
+    const skipped = record<{ topic: string; id: string; reason: string }>(redisChannels.skipped)
+    const small = await topic<number>({ name, publishBufferSize: 2, bufferSize: 256 })
+    const publisher = await topic<number>({ name })
+    const live = collect(small.subscribe())
+    await expect.poll(() => small.subscriberCount).toBe(1)
+    // one pipelined burst: the subscriber connection reads the messages together
+    const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => publisher.publish(i)))
+    await expect.poll(() => live.got.length + skipped.filter((m) => m.topic === name).length).toBe(200)
+    const dropped = skipped.filter((m) => m.topic === name)
+    expect(dropped.length).toBeGreaterThan(0)
+    expect(dropped.every((m) => m.reason === 'overflow')).toBe(true)
+    expect([...live.got.map((e) => e.id), ...dropped.map((m) => m.id)].sort()).toEqual([...ids].sort())
+    expect(live.got.map((e) => e.value)).toEqual([...live.got.map((e) => e.value)].sort((x, y) => x - y))
   })
 })
 
