@@ -55,6 +55,20 @@ import type { SseSession } from './session.js'
 /** What a subscription does when its subscriber is `bufferSize` elements behind. */
 export type SlowConsumerPolicy = 'drop-oldest' | 'drop-newest' | 'disconnect'
 
+/**
+ * What a route needs from a topic, whichever kind it is: {@link LocalTopic} (elements `T`) and
+ * `RedisTopic` (elements `TopicEvent<T>`) both have it, so an SSE route is written once.
+ */
+export interface Subscribable<E> {
+  /** The elements published from when the returned source runs (see {@link LocalTopic.subscribe}). */
+  subscribe(session?: SseSession): Source<E, NotUsed>
+  /** The elements after the one whose id is `lastEventId`, then live (see {@link LocalTopic.subscribeFrom}). */
+  subscribeFrom(lastEventId: string, idOf: (x: E) => string | undefined, session?: SseSession): Source<E, NotUsed>
+  /** The number of running (live) subscriptions. */
+  readonly subscriberCount: number
+  readonly isClosed: boolean
+}
+
 /** What became of a published element. */
 export type PublishResult = 'published' | 'dropped' | 'closed'
 
@@ -243,7 +257,7 @@ function positiveInteger(name: string, value: number): number {
 }
 
 /** A topic within one process: see the file header for its contract. */
-export class LocalTopic<T> {
+export class LocalTopic<T> implements Subscribable<T> {
   readonly #core: TopicCore<T>
   readonly #queue: SourceQueue<Published<T>>
   readonly #hub: Source<Published<T>, NotUsed>
