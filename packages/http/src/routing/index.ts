@@ -30,3 +30,4 @@ export {
 } from './basicDirectives.js'
 export { entity, entityAs, asJson, asText, asBytes, asStream, asNdjson, EntityDecodingError, type EntityReader, type EntityRead, type StrictReaderOptions } from './entity.js'
 export { accepts, mediaType } from './negotiation.js'
+export { compressResponses, decompressRequests } from './codingDirectives.js'
