@@ -1,0 +1,211 @@
+/**
+ * WebSockets over real sockets with a real `ws` client: echo of text and binary, fragmented
+ * sends, close codes both ways (the flow's ending closes the connection; the client's close code
+ * reaches the flow), and the upgraded connection in the server's counters.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { Flow, Source } from '@weir/core'
+import { Message, WebSocketClosed, type StrictMessage } from '../src/index.js'
+import { clientClosed, nextMessage, openClient, recordingSink, serveWebSocket, watchCancel, type Cleanup } from './fixtures/webSocketServer.js'
+
+const cleanups: Cleanup[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+const echo = (): Flow<Message, Message, any> => Flow.create<Message>().map((m) => m)
+
+describe('WebSocket echo', () => {
+  it('echoes text as text and binary as binary', async () => {
+    const server = await serveWebSocket(echo, cleanups)
+    const ws = await openClient(server.url, cleanups)
+    const first = nextMessage(ws)
+    ws.send('hello')
+    expect(await first).toEqual({ data: Buffer.from('hello'), isBinary: false })
+    const second = nextMessage(ws)
+    ws.send(Buffer.from([0, 1, 2, 255]))
+    expect(await second).toEqual({ data: Buffer.from([0, 1, 2, 255]), isBinary: true })
+    const closed = clientClosed(ws)
+    ws.close(1000, 'done')
+    expect(await closed).toEqual({ code: 1000, reason: 'done' })
+    expect(await server.nextClose()).toMatchObject({ code: 1000, reason: 'done', by: 'client' })
+  })
+
+  it('serves many messages in order on one connection and plain HTTP on others', async () => {
+    const server = await serveWebSocket(echo, cleanups)
+    const ws = await openClient(server.url, cleanups)
+    const got: string[] = []
+    const all = new Promise<void>((resolve) =>
+      ws.on('message', (d: Buffer) => {
+        got.push(d.toString())
+        if (got.length === 200) resolve()
+      }),
+    )
+    for (let i = 0; i < 200; i++) ws.send(`m${i}`)
+    await all
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`))
+    const res = await fetch(`http://127.0.0.1:${server.binding.port}/plain`)
+    expect(await res.text()).toBe('http /plain')
+  })
+
+  it('counts the connection as upgraded: its HTTP side closes with the reason upgraded, and it stays tracked until it closes', async () => {
+    const server = await serveWebSocket(echo, cleanups)
+    const ws = await openClient(server.url, cleanups)
+    const echoed = nextMessage(ws)
+    ws.send('x')
+    await echoed
+    expect(server.binding.counters()).toMatchObject({ upgradedOpen: 1, closesByReason: { upgraded: 1 } })
+    ws.close()
+    await server.nextClose()
+    await expect.poll(() => server.binding.counters().upgradedOpen).toBe(0)
+  })
+})
+
+describe('fragmented messages', () => {
+  it('sends a streamed text message as one message of several frames', async () => {
+    const server = await serveWebSocket(
+      () => Flow.create<Message>().map(() => Message.textStream(Source.from(['frag', 'men', 'ted']))),
+      cleanups,
+    )
+    const ws = await openClient(server.url, cleanups)
+    const got = nextMessage(ws)
+    ws.send('go')
+    expect(await got).toEqual({ data: Buffer.from('fragmented'), isBinary: false })
+  })
+
+  it('sends a streamed binary message, then goes on with the next message', async () => {
+    const parts = [Buffer.from([1, 2]), Buffer.from([3]), Buffer.from([4, 5, 6])]
+    const server = await serveWebSocket(
+      () => Flow.create<Message>().mapConcat(() => [Message.binaryStream(Source.from(parts)), Message.text('after')]),
+      cleanups,
+    )
+    const ws = await openClient(server.url, cleanups)
+    const got: { data: Buffer; isBinary: boolean }[] = []
+    const two = new Promise<void>((resolve) =>
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        got.push({ data, isBinary })
+        if (got.length === 2) resolve()
+      }),
+    )
+    ws.send('go')
+    await two
+    expect(got).toEqual([
+      { data: Buffer.from([1, 2, 3, 4, 5, 6]), isBinary: true },
+      { data: Buffer.from('after'), isBinary: false },
+    ])
+  })
+
+  it('collects a streamed message with Message.toStrict', async () => {
+    const strict: StrictMessage = await Message.toStrict(Message.textStream(Source.from(['a', 'b'])))
+    expect(strict).toEqual(Message.text('ab'))
+    expect(await Message.toStrict(Message.binaryStream(Source.from([new Uint8Array([1]), new Uint8Array([2])])))).toEqual(Message.binary(Buffer.from([1, 2])))
+  })
+})
+
+describe('closing', () => {
+  it('closes with 1000 when the flow completes (a server-side cancellation), after the messages it sent', async () => {
+    const server = await serveWebSocket(() => Flow.create<Message>().take(1), cleanups)
+    const ws = await openClient(server.url, cleanups)
+    const got = nextMessage(ws)
+    const closed = clientClosed(ws)
+    ws.send('only one')
+    expect((await got).data.toString()).toBe('only one')
+    expect(await closed).toEqual({ code: 1000, reason: '' })
+    expect(await server.nextClose()).toMatchObject({ code: 1000, by: 'server' })
+  })
+
+  it('closes with 1011 when the flow fails, and reports the failure', async () => {
+    const boom = new Error('boom')
+    const server = await serveWebSocket(
+      () =>
+        Flow.create<Message>().map((m) => {
+          if (m.kind === 'strict' && m.type === 'text' && m.text === 'fail') throw boom
+          return m
+        }),
+      cleanups,
+    )
+    const ws = await openClient(server.url, cleanups)
+    const closed = clientClosed(ws)
+    ws.send('fail')
+    expect((await closed).code).toBe(1011)
+    expect(await server.nextClose()).toMatchObject({ code: 1011, by: 'server', error: boom })
+  })
+
+  it('gives the client close code to the flow: its received side fails with it, its outgoing side is cancelled with it', async () => {
+    const rec = recordingSink()
+    const out = watchCancel(Source.never<Message>())
+    const server = await serveWebSocket(() => Flow.fromSinkAndSource(rec.sink, out.source), cleanups)
+    const ws = await openClient(server.url, cleanups)
+    ws.send('before closing')
+    ws.close(4001, 'going home')
+    const ended = await rec.ended
+    expect(ended).toMatchObject({ kind: 'failed', error: { code: 'WEIR_HTTP_WS_CLOSED', closeCode: 4001, reason: 'going home' } })
+    expect(ended.received).toEqual([Message.text('before closing')])
+    const cause = await out.cancelled
+    expect(cause).toBeInstanceOf(WebSocketClosed)
+    expect(cause).toMatchObject({ closeCode: 4001, closeReason: 'going home', by: 'client' })
+    expect(await server.nextClose()).toMatchObject({ code: 4001, by: 'client' })
+  })
+
+  it('completes the received side when the client closes normally', async () => {
+    const rec = recordingSink()
+    const server = await serveWebSocket(() => Flow.fromSinkAndSource(rec.sink, Source.never<Message>()), cleanups)
+    const ws = await openClient(server.url, cleanups)
+    ws.send(Buffer.from([7]))
+    ws.close(1000)
+    const ended = await rec.ended
+    expect(ended.kind).toBe('completed')
+    expect(ended.received).toEqual([Message.binary(Buffer.from([7]))])
+    await server.nextClose()
+  })
+
+  it('reads and drops messages once the flow cancelled its received side, and keeps sending', async () => {
+    const server = await serveWebSocket(
+      () => Flow.fromSinkAndSource(Flow.create<Message>().take(1).to(rec.sink), Source.from(['a', 'b']).map((t) => Message.text(t)).concat(Source.never<Message>())),
+      cleanups,
+    )
+    const rec = recordingSink()
+    const ws = await openClient(server.url, cleanups)
+    const got: string[] = []
+    const both = new Promise<void>((resolve) =>
+      ws.on('message', (d: Buffer) => {
+        got.push(d.toString())
+        if (got.length === 2) resolve()
+      }),
+    )
+    for (let i = 0; i < 5; i++) ws.send(`in ${i}`)
+    await both
+    expect(got).toEqual(['a', 'b'])
+    expect(await rec.ended).toMatchObject({ kind: 'completed', received: [Message.text('in 0')] })
+    const closed = clientClosed(ws)
+    ws.close(1000)
+    expect((await closed).code).toBe(1000)
+  })
+
+  it('closes with 1009 when a message is larger than maxMessageSize, and fails the received side with a protocol error', async () => {
+    const rec = recordingSink()
+    const server = await serveWebSocket(() => Flow.fromSinkAndSource(rec.sink, Source.never<Message>()), cleanups, { settings: { maxMessageSize: 1024 } })
+    const ws = await openClient(server.url, cleanups)
+    const closed = clientClosed(ws)
+    ws.send(Buffer.alloc(1025))
+    expect((await closed).code).toBe(1009)
+    expect(await rec.ended).toMatchObject({ kind: 'failed', error: { code: 'WEIR_HTTP_WS_PROTOCOL', closeCode: 1009 } })
+  })
+})
+
+describe('subprotocols', () => {
+  it('selects the first subprotocol of the handler that the client offers', async () => {
+    const server = await serveWebSocket(echo, cleanups, { subprotocols: ['v2', 'v1'] })
+    const ws = await openClient(server.url, cleanups, undefined)
+    expect(ws.protocol).toBe('')
+    const ws2 = await new Promise<import('ws').WebSocket>((resolve, reject) => {
+      void import('ws').then(({ WebSocket: C }) => {
+        const c = new C(server.url, ['v1', 'v2'])
+        cleanups.push(() => c.terminate())
+        c.once('open', () => resolve(c))
+        c.once('error', reject)
+      })
+    })
+    expect(ws2.protocol).toBe('v2')
+  })
+})
