@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Flow, Source } from '@weir/core'
 import { Message, WebSocketClosed, type StrictMessage } from '../src/index.js'
-import { clientClosed, nextMessage, openClient, recordingSink, serveWebSocket, watchCancel, type Cleanup } from './fixtures/webSocketServer.js'
+import { clientClosed, collectingClient, nextMessage, openClient, recordingSink, serveWebSocket, watchCancel, type Cleanup } from './fixtures/webSocketServer.js'
 
 const cleanups: Cleanup[] = []
 afterEach(async () => {
@@ -165,17 +165,9 @@ describe('closing', () => {
       cleanups,
     )
     const rec = recordingSink()
-    const ws = await openClient(server.url, cleanups)
-    const got: string[] = []
-    const both = new Promise<void>((resolve) =>
-      ws.on('message', (d: Buffer) => {
-        got.push(d.toString())
-        if (got.length === 2) resolve()
-      }),
-    )
+    const { ws, waitFor } = await collectingClient(server.url, cleanups)
     for (let i = 0; i < 5; i++) ws.send(`in ${i}`)
-    await both
-    expect(got).toEqual(['a', 'b'])
+    expect(await waitFor(2)).toEqual(['a', 'b'])
     expect(await rec.ended).toMatchObject({ kind: 'completed', received: [Message.text('in 0')] })
     const closed = clientClosed(ws)
     ws.close(1000)
