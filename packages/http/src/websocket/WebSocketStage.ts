@@ -87,7 +87,8 @@ class WebSocketLogic extends GraphStageLogic {
   #vanished = false
   #protocolError: WebSocketProtocolError | undefined
   readonly #onFlushed: AsyncCallback<Error | undefined>
-  readonly #flushed: (e?: Error) => void
+  /** The write callback of every frame (Node passes `null` on success, an error otherwise). */
+  readonly #flushed: (e?: Error | null) => void
 
   constructor(
     shape: FlowShape<Message, Message>,
@@ -99,9 +100,10 @@ class WebSocketLogic extends GraphStageLogic {
     this.#ws = ctx.ws
     this.#s = ctx.settings
     this.#onFlushed = this.getAsyncCallback((e: Error | undefined) => this.#afterFlush(e))
-    this.#flushed = (e?: Error): void => {
+    this.#flushed = (e?: Error | null): void => {
       this.#unflushed--
-      if (this.#waitingFlush || e !== undefined) this.#onFlushed.invoke(e)
+      const error = e instanceof Error ? e : undefined
+      if (this.#waitingFlush || error !== undefined) this.#onFlushed.invoke(error)
     }
     this.setHandler(this.out, {
       onPull: () => this.#deliver(),
