@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { Flow, Source } from '@weir/core'
-import { Message, WebSocketClosed, type StrictMessage } from '../src/index.js'
+import { Message, WebSocketClosed, webSocketChannels, type StrictMessage } from '../src/index.js'
 import { clientClosed, collectingClient, nextMessage, openClient, recordingSink, serveWebSocket, watchCancel, type Cleanup } from './fixtures/webSocketServer.js'
 
 const cleanups: Cleanup[] = []
@@ -58,6 +58,39 @@ describe('WebSocket echo', () => {
     ws.close()
     await server.nextClose()
     await expect.poll(() => server.binding.counters().upgradedOpen).toBe(0)
+  })
+})
+
+describe('diagnostics', () => {
+  it('publishes the opening and the closing of each WebSocket with the server connection id', async () => {
+    const seen: [string, unknown][] = []
+    const opened = (m: unknown): void => void seen.push(['opened', m])
+    const closed = (m: unknown): void => void seen.push(['closed', m])
+    webSocketChannels.opened.subscribe(opened)
+    webSocketChannels.closed.subscribe(closed)
+    cleanups.push(() => {
+      webSocketChannels.opened.unsubscribe(opened)
+      webSocketChannels.closed.unsubscribe(closed)
+    })
+    const server = await serveWebSocket(echo, cleanups)
+    const ws = await openClient(`${server.url}?room=1`, cleanups)
+    ws.close(1000, 'bye')
+    await server.nextClose()
+    expect(seen).toEqual([
+      ['opened', { id: expect.any(Number), target: '/chat?room=1' }],
+      ['closed', { id: (seen[0]![1] as { id: number }).id, code: 1000, reason: 'bye', by: 'client', error: undefined }],
+    ])
+  })
+})
+
+describe('the README example', () => {
+  it('answers text with an echo prefix and binary as it is', async () => {
+    const readmeEcho = Flow.create<Message>().map((m) => (m.kind === 'strict' && m.type === 'text' ? Message.text(`echo: ${m.text}`) : m))
+    const server = await serveWebSocket(() => readmeEcho, cleanups)
+    const ws = await openClient(server.url, cleanups)
+    const got = nextMessage(ws)
+    ws.send('hi')
+    expect((await got).data.toString()).toBe('echo: hi')
   })
 })
 
