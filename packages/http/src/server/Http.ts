@@ -157,7 +157,13 @@ export class ServerBuilder {
               },
               closed: upgradedClosed,
             }
-            upgrade.takeOver(conn)
+            try {
+              upgrade.takeOver(conn)
+            } catch (e) {
+              mat.logger.error(`connection ${c.id}: taking over the upgraded connection failed`, e)
+              socket.destroy()
+              upgradedClosed()
+            }
           })
           // the socket may close before the TCP stage could hand it over: then nobody else reports it
           void c.connection.closed.then((info) => {

@@ -599,6 +599,7 @@ class ServerConnectionLogic extends GraphStageLogic {
   }
 
   #closeAfterInflight(reason: ServerCloseReason): void {
+    if (this.#upgrading !== undefined) return // the connection is being handed over: its new owner closes it
     this.#markClosing(reason)
     if (this.#writing === undefined && this.#inflight.length === 0) this.#finishOutput()
   }

@@ -138,6 +138,7 @@ class WebSocketLogic extends GraphStageLogic {
     ws.on('close', (code: number, reason: Buffer) => void onClose.invoke([code, reason]))
     ws.on('error', (e: Error) => void onError.invoke(e))
     ws.on('pong', () => void onPong.invoke())
+    ws.pause() // the socket came paused; ws must agree, or its parser's drain would resume it
     const control = this.getAsyncCallback((mode: 'graceful' | 'abort') => {
       if (mode === 'graceful') this.#close(1001, 'server shutting down', undefined)
       else this.#terminate()
