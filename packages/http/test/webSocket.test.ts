@@ -1,11 +1,14 @@
 /**
  * WebSockets over real sockets with a real `ws` client: echo of text and binary, fragmented
  * sends, close codes both ways (the flow's ending closes the connection; the client's close code
- * reaches the flow), and the upgraded connection in the server's counters.
+ * reaches the flow), the upgraded connection in the server's counters and diagnostics, wss over
+ * the HTTPS server, and subprotocol selection.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { Flow, Source } from '@weir/core'
-import { Message, WebSocketClosed, webSocketChannels, type StrictMessage } from '../src/index.js'
+import { readFileSync } from 'node:fs'
+import { Flow, Materializer, Source } from '@weir/core'
+import { assertAllStagesStopped } from '@weir/testkit'
+import { Http, WebSocket, Message, WebSocketClosed, webSocketChannels, type StrictMessage } from '../src/index.js'
 import { clientClosed, collectingClient, nextMessage, openClient, recordingSink, serveWebSocket, watchCancel, type Cleanup } from './fixtures/webSocketServer.js'
 
 const cleanups: Cleanup[] = []
@@ -215,6 +218,31 @@ describe('closing', () => {
     ws.send(Buffer.alloc(1025))
     expect((await closed).code).toBe(1009)
     expect(await rec.ended).toMatchObject({ kind: 'failed', error: { code: 'WEIR_HTTP_WS_PROTOCOL', closeCode: 1009 } })
+  })
+})
+
+describe('over TLS', () => {
+  it('switches an HTTPS connection to a secure WebSocket (wss)', async () => {
+    const fixtures = new URL('./fixtures/', import.meta.url)
+    const key = readFileSync(new URL('localhost.key', fixtures))
+    const cert = readFileSync(new URL('localhost.crt', fixtures))
+    const mat = Materializer.create()
+    const binding = await Http.newServerAt('127.0.0.1', 0)
+      .withMaterializer(mat)
+      .enableHttps({ key, cert })
+      .bind((req) => WebSocket.handle(req, echo()))
+    cleanups.push(async () => {
+      await binding.terminate('1s')
+      await assertAllStagesStopped(mat, { timeoutMs: 5000 })
+      mat.shutdown()
+    })
+    const ws = await openClient(`wss://127.0.0.1:${binding.port}/secure`, cleanups, { ca: cert, servername: 'localhost' })
+    const got = nextMessage(ws)
+    ws.send('over tls')
+    expect(await got).toEqual({ data: Buffer.from('over tls'), isBinary: false })
+    const closed = clientClosed(ws)
+    await binding.terminate('1s')
+    expect((await closed).code).toBe(1001)
   })
 })
 
