@@ -236,7 +236,7 @@ describe('over TLS', () => {
       await assertAllStagesStopped(mat, { timeoutMs: 5000 })
       mat.shutdown()
     })
-    const ws = await openClient(`wss://127.0.0.1:${binding.port}/secure`, cleanups, { ca: cert, servername: 'localhost' })
+    const ws = await openClient(`wss://127.0.0.1:${binding.port}/secure`, cleanups, { ca: cert })
     const got = nextMessage(ws)
     ws.send('over tls')
     expect(await got).toEqual({ data: Buffer.from('over tls'), isBinary: false })
