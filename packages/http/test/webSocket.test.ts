@@ -183,6 +183,28 @@ describe('closing', () => {
     expect(await server.nextClose()).toMatchObject({ code: 4001, by: 'client' })
   })
 
+  it('fails the received side with 1006 when the client drops the connection without a close frame', async () => {
+    const rec = recordingSink()
+    const out = watchCancel(Source.never<Message>())
+    const server = await serveWebSocket(() => Flow.fromSinkAndSource(rec.sink, out.source), cleanups)
+    const ws = await openClient(server.url, cleanups)
+    ws.terminate() // the socket is destroyed: no close frame
+    expect(await rec.ended).toMatchObject({ kind: 'failed', error: { code: 'WEIR_HTTP_WS_CLOSED', closeCode: 1006 } })
+    expect(await out.cancelled).toMatchObject({ closeCode: 1006, by: 'client' })
+    expect(await server.nextClose()).toMatchObject({ code: 1006, by: 'client' })
+    await expect.poll(() => server.binding.counters().upgradedOpen).toBe(0)
+  })
+
+  it('is not closed by the HTTP idle, request or header-read timeouts once switched', async () => {
+    const server = await serveWebSocket(echo, cleanups, { settings: { keepAliveInterval: 'infinite' } }, { idleTimeout: '100ms', requestTimeout: '100ms', headerReadTimeout: '100ms' })
+    const ws = await openClient(server.url, cleanups)
+    await new Promise((r) => setTimeout(r, 400)) // several times every HTTP timeout
+    const got = nextMessage(ws)
+    ws.send('still open')
+    expect((await got).data.toString()).toBe('still open')
+    expect(server.closes).toEqual([])
+  })
+
   it('completes the received side when the client closes normally', async () => {
     const rec = recordingSink()
     const server = await serveWebSocket(() => Flow.fromSinkAndSource(rec.sink, Source.never<Message>()), cleanups)
