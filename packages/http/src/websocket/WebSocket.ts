@@ -21,7 +21,8 @@ import { UpgradeResponse, type UpgradedConnection } from '../server/upgrade.js'
 import { checkHandshake, isWebSocketUpgrade } from './handshake.js'
 import type { Message } from './Message.js'
 import { webSocketSettings, type WebSocketSettings, type WebSocketSettingsInput } from './WebSocketSettings.js'
-import { WebSocketStage, type WebSocketCloseInfo } from './WebSocketStage.js'
+import type { WebSocketCloseInfo } from './errors.js'
+import { WebSocketStage } from './WebSocketStage.js'
 
 export interface WebSocketOptions {
   /** Keep-alive, timeouts and limits (validated; see {@link webSocketSettingsSpec}). */

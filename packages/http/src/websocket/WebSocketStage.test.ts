@@ -12,7 +12,8 @@ import { HttpRequest } from '../model/HttpMessage.js'
 import type { UpgradedConnection, UpgradedControl } from '../server/upgrade.js'
 import { Message } from './Message.js'
 import { webSocketSettings, type WebSocketSettingsInput } from './WebSocketSettings.js'
-import { WebSocketStage, type WebSocketCloseInfo } from './WebSocketStage.js'
+import type { WebSocketCloseInfo } from './errors.js'
+import { WebSocketStage } from './WebSocketStage.js'
 
 /** What the stage does to its `ws`, recorded; the test plays the peer by emitting events. */
 class FakeWs extends EventEmitter {

@@ -27,20 +27,9 @@ import { FlowShape, GraphStageLogic, GraphStage, Inlet, Outlet, SubSinkInlet, is
 import type { WebSocket as WsSocket } from 'ws'
 import type { UpgradedConnection } from '../server/upgrade.js'
 import { channels } from './diagnostics.js'
-import { PongTimeoutError, WebSocketClosed, WebSocketClosedError, WebSocketProtocolError, type ClosedBy } from './errors.js'
+import { PongTimeoutError, WebSocketClosed, WebSocketClosedError, WebSocketProtocolError, type ClosedBy, type WebSocketCloseInfo } from './errors.js'
 import { Message, type StreamedBinaryMessage, type StreamedTextMessage } from './Message.js'
 import type { WebSocketSettings } from './WebSocketSettings.js'
-
-/** How a WebSocket connection ended. */
-export interface WebSocketCloseInfo {
-  /** The close code (1006 when the connection dropped without a close frame). */
-  readonly code: number
-  readonly reason: string
-  /** Who closed first. */
-  readonly by: ClosedBy
-  /** What went wrong, if anything did (the flow's failure, a protocol error, a pong timeout). */
-  readonly error?: unknown
-}
 
 const KEEPALIVE = 'keepalive'
 const PONG = 'pong'

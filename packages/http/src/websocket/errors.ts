@@ -1,13 +1,24 @@
 /**
- * How a WebSocket connection can end badly, as the handler flow sees it. The received-messages
- * side fails with one of these; the outgoing side is cancelled with a {@link WebSocketClosed}
- * cause (a non-failure cancellation that carries the close code) whenever the connection closed
- * before the flow finished sending.
+ * How a WebSocket connection ends ({@link WebSocketCloseInfo}), and how it can end badly, as the
+ * handler flow sees it. The received-messages side fails with one of these errors; the outgoing
+ * side is cancelled with a {@link WebSocketClosed} cause (a non-failure cancellation that carries
+ * the close code) whenever the connection closed before the flow finished sending.
  */
 import { NonFailureCancellation, WeirError } from '@weir/core'
 
 /** Which side sent the first close frame (or dropped the connection). */
 export type ClosedBy = 'client' | 'server'
+
+/** How a WebSocket connection ended. */
+export interface WebSocketCloseInfo {
+  /** The close code (1006 when the connection dropped without a close frame). */
+  readonly code: number
+  readonly reason: string
+  /** Who closed first. */
+  readonly by: ClosedBy
+  /** What went wrong, if anything did (the flow's failure, a protocol error, a pong timeout). */
+  readonly error?: unknown
+}
 
 /** The base of the WebSocket errors (`WEIR_HTTP_WS_*`). */
 export class WebSocketError extends WeirError {}
