@@ -132,7 +132,7 @@ class ServerConnectionLogic extends GraphStageLogic {
   #headerStartedAt: number | undefined = undefined
   #requestsSeen = 0
   /** An upgrade response was accepted: HTTP is over, the socket goes to its new owner once written out. */
-  #upgrading: { readonly res: UpgradeResponse; readonly request: HttpRequest; readonly head: Uint8Array[]; handed: boolean } | undefined
+  #upgrading: { readonly res: UpgradeResponse; readonly request: HttpRequest; readonly head: Uint8Array[]; handed: boolean } | undefined = undefined
 
   constructor(
     shape: ServerShape,

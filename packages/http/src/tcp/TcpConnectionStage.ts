@@ -102,7 +102,7 @@ export class TcpConnection {
   get closeInfo(): CloseInfo | undefined {
     return this.#closeInfo
   }
-  #handover: SocketHandover | undefined
+  #handover: SocketHandover | undefined = undefined
   /**
    * @internal Hand the socket to `to` instead of closing it: the stage detaches it when its outbound
    * side completes (after every byte written before). Asked for before that completion.
@@ -161,7 +161,7 @@ class TcpConnectionLogic extends GraphStageLogic {
   #onClose!: AsyncCallback<void>
   #onConnect!: AsyncCallback<void>
   /** The socket after it was handed over (for the byte counts of the close info). */
-  #handedOver: Socket | undefined
+  #handedOver: Socket | undefined = undefined
   /** Chunks the socket emitted whose callback has not run yet (so that a handover loses none of them). */
   readonly #inTransit: Buffer[] = []
   readonly #listeners = {
