@@ -144,6 +144,18 @@ describe('closing under virtual time', () => {
   })
 })
 
+describe('a socket that closes at once', () => {
+  it('is not missed when it closes before the stage started', async () => {
+    let ended: unknown
+    const { ws, time, closes, released } = run(Flow.fromSinkAndSource(Sink.onComplete<Message>((r) => (ended = r)), Source.never<Message>()))
+    ws.peerClosed(1006, '') // synchronously after materialization: the stage has not run yet
+    await time.settle()
+    expect(closes).toMatchObject([{ code: 1006, by: 'client' }])
+    expect(ended).toMatchObject({ _tag: 'Left', left: { code: 'WEIR_HTTP_WS_CLOSED', closeCode: 1006 } })
+    expect(released()).toBe(1)
+  })
+})
+
 describe('backpressure', () => {
   it('pulls the next message only once the frames over the send buffer limit were flushed', async () => {
     let pulled = 0

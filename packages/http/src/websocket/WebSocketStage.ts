@@ -111,10 +111,14 @@ class WebSocketLogic extends GraphStageLogic {
         this.#close(1011, 'internal error', e)
       },
     })
+    this.#listen()
   }
 
-  override preStart(): void {
-    this.setKeepGoing(true) // the stage lives until the socket closed, whatever the ports do
+  /**
+   * Listen to the socket at once, when the stage is created (synchronously after the handshake):
+   * a close or error before the stage starts is queued for it, never missed.
+   */
+  #listen(): void {
     const ws = this.#ws
     const onMessage = this.getAsyncCallback(([data, isBinary]: readonly [Buffer, boolean]) => this.#onMessage(data, isBinary))
     const onClose = this.getAsyncCallback(([code, reason]: readonly [number, Buffer]) => this.#onClose(code, reason.toString('utf8')))
@@ -133,6 +137,10 @@ class WebSocketLogic extends GraphStageLogic {
       else this.#terminate()
     })
     this.ctx.connection.registerControl((mode) => void control.invoke(mode))
+  }
+
+  override preStart(): void {
+    this.setKeepGoing(true) // the stage lives until the socket closed, whatever the ports do
     const every = this.#s.keepAliveInterval
     if (Number.isFinite(every)) this.scheduleAtFixedRate(KEEPALIVE, every, every)
     if (channels.opened.hasSubscribers) channels.opened.publish({ id: this.ctx.connection.id, target: this.ctx.connection.request.target })
