@@ -50,22 +50,27 @@ export type ServerCloseReason =
   | 'shutdown'
   | 'max-connections'
   | 'handler-failure'
+  /** the connection switched protocols (e.g. to WebSocket) and was handed over */
+  | 'upgraded'
 
 /** Per-server counters, readable at any time. */
 export class ServerCounters {
   connectionsAccepted = 0
   connectionsOpen = 0
   requests = 0
+  /** Connections handed over to another protocol (WebSocket) and still open. */
+  upgradedOpen = 0
   readonly closesByReason = new Map<ServerCloseReason, number>()
   closed(reason: ServerCloseReason): void {
     this.connectionsOpen--
     this.closesByReason.set(reason, (this.closesByReason.get(reason) ?? 0) + 1)
   }
-  snapshot(): { connectionsAccepted: number; connectionsOpen: number; requests: number; closesByReason: Record<string, number> } {
+  snapshot(): { connectionsAccepted: number; connectionsOpen: number; requests: number; upgradedOpen: number; closesByReason: Record<string, number> } {
     return {
       connectionsAccepted: this.connectionsAccepted,
       connectionsOpen: this.connectionsOpen,
       requests: this.requests,
+      upgradedOpen: this.upgradedOpen,
       closesByReason: Object.fromEntries(this.closesByReason),
     }
   }

@@ -1,8 +1,8 @@
 /**
  * DESIGN §1 A from the client's side — the keep-alive race reproducer: a server whose keep-alive (idle) timeout is
  * 500 ms, and requests on kept-alive connections at intervals sweeping from 520 ms down to 440 ms, 500 requests per
- * run. Between client and server sits a FaultProxy adding 15 ms each way (the network to a load balancer's target):
- * the server's FIN reaches the client late, so requests sent in the last ~30 ms before the FIN arrives cross it on
+ * run. Between client and server sits a FaultProxy adding 25 ms each way (the network to a load balancer's target):
+ * the server's FIN reaches the client late, so requests sent in the last ~50 ms before the FIN arrives cross it on
  * the wire — the reused connection dies under them (an RST from node:http, a FIN with the request unanswered from
  * weir, which lingers).
  *
@@ -28,7 +28,7 @@ afterEach(async () => {
 
 const LANES = 50
 const STEPS = 10
-const DELAY_MS = 15
+const DELAY_MS = 25
 
 /** The interval before request `k` of the sweep (0 ≤ k < 500): 520 ms down to 440 ms. */
 const interval = (k: number): number => 520 - (80 * k) / (LANES * STEPS - 1)
@@ -125,7 +125,6 @@ describe('keep-alive race, client side (500 requests at 520 → 440 ms intervals
     expect(r.failures.length).toBeGreaterThan(0)
     // the crossing request dies on an RST (node destroys the idle socket) or on the FIN that preceded it
     for (const f of r.failures) expect(['WEIR_HTTP_CLIENT_RESET_BEFORE_RESPONSE', 'WEIR_HTTP_CLIENT_CLOSED_BEFORE_RESPONSE']).toContain(f)
-    expect(r.failures).toContain('WEIR_HTTP_CLIENT_RESET_BEFORE_RESPONSE')
     expect(r.ok + r.failures.length).toBe(LANES * STEPS)
   }, 30_000)
 

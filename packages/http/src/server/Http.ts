@@ -12,6 +12,9 @@
  *
  * Each accepted connection is one materialized graph:
  * `socket ⇄ TCP stage ⇄ ServerConnectionStage ⇄ handler flow`.
+ * A connection that switches protocols (an {@link UpgradeResponse}, e.g. a WebSocket) leaves that
+ * graph: its socket is handed to the new protocol, and the server keeps tracking it (counters,
+ * termination) until the new protocol reports it closed.
  */
 import { BidiFlow, Flow, Sink, defaultMaterializer, toMillis, type Duration, type Materializer } from '@weir/core'
 import { ServerCounters, WireTrace, type ServerCloseReason } from '../diagnostics.js'
@@ -24,6 +27,7 @@ import { serverSettings, type ServerSettings, type ServerSettingsInput } from '.
 import { requestParserFactory } from './parser.js'
 import { HttpClient } from '../client/HttpClient.js'
 import { Route, type RouteHandlerOptions } from '../routing/sealing.js'
+import type { UpgradedConnection, UpgradeResponse } from './upgrade.js'
 
 export type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse
 
@@ -141,11 +145,50 @@ export class ServerBuilder {
           entry.control = control
           if (terminating) control('graceful')
         },
-        onClosed: (_reason: ServerCloseReason) => {
-          live.delete(c.id)
-          if (live.size === 0) allClosed?.()
+        onClosed: (reason: ServerCloseReason) => {
+          if (reason !== 'upgraded') release()
+        },
+        handOver: (upgrade: UpgradeResponse, request: HttpRequest, head: readonly Uint8Array[]) => {
+          counters.upgradedOpen++
+          let closed = false
+          const upgradedClosed = (): void => {
+            if (closed) return
+            closed = true
+            counters.upgradedOpen--
+            release()
+          }
+          entry.control = undefined
+          c.connection._handOver((socket, unread) => {
+            const conn: UpgradedConnection = {
+              id: c.id,
+              request,
+              socket,
+              head: Buffer.concat([...head, ...unread]),
+              materializer: mat,
+              registerControl: (control) => {
+                entry.control = control
+                if (terminating) control('graceful')
+              },
+              closed: upgradedClosed,
+            }
+            try {
+              upgrade.takeOver(conn)
+            } catch (e) {
+              mat.logger.error(`connection ${c.id}: taking over the upgraded connection failed`, e)
+              socket.destroy()
+              upgradedClosed()
+            }
+          })
+          // the socket may close before the TCP stage could hand it over: then nobody else reports it
+          void c.connection.closed.then((info) => {
+            if (info.reason !== 'handed-over') upgradedClosed()
+          })
         },
       })
+      const release = (): void => {
+        live.delete(c.id)
+        if (live.size === 0) allClosed?.()
+      }
       c.handleWith(BidiFlow.fromGraph(stage).join(handler), mat)
     }
 

@@ -17,6 +17,11 @@
  * response in flight (DESIGN §1 C): a FIN cancels a streamed response (policy `halfClosePolicy`),
  * an RST cancels it — both with a {@link ClientGone} cause, so its cleanup runs at once.
  *
+ * A handler may answer an upgrade request with an {@link UpgradeResponse}: when its turn to be
+ * written comes, the connection stops speaking HTTP, and once the earlier responses' bytes went
+ * to the TCP stage the socket is handed over (with the bytes received past the request) through
+ * `ctx.handOver`; the connection closes with the reason `'upgraded'` (see upgrade.ts).
+ *
  * Closing is always graceful unless the peer reset: the last response says `Connection: close`,
  * the outbound side completes (FIN), and the connection keeps reading and discarding until the
  * client's FIN or the linger timeout — never an abortive close that turns unread bytes into an RST.
@@ -46,6 +51,7 @@ import { clockDate } from './clock.js'
 import { errorResponse, handlerFailureResponse, headerReadTimeoutResponse, requestTimeoutResponse } from './errorResponses.js'
 import { BODY_DISCARD, BODY_DONE, BODY_STRICT, type Exchange } from './exchange.js'
 import type { ServerSettings } from './ServerSettings.js'
+import { UpgradeResponse } from './upgrade.js'
 
 /** What the connection needs from a request parser. */
 export interface RequestParserLike {
@@ -55,6 +61,8 @@ export interface RequestParserLike {
   end(): readonly RequestEvent[]
   /** After a request that may switch protocols, parsing pauses; the server declined the switch: go on. */
   resume(): readonly RequestEvent[]
+  /** After a request that may switch protocols, the switch was accepted: the bytes received past it. */
+  detach(): readonly Uint8Array[]
 }
 
 /** The linger timeout expired: the connection is destroyed (abortively) after a graceful attempt. */
@@ -86,6 +94,12 @@ export interface ConnectionContext {
   readonly onClosed: (reason: ServerCloseReason) => void
   /** Termination: the server asks the connection to close after its in-flight work ('graceful'), or now ('abort'). */
   readonly registerControl: (control: (mode: 'graceful' | 'abort') => void) => void
+  /**
+   * Hand the connection over to another protocol: called once the HTTP side is done with it, just
+   * before the stage stops (the socket follows when the TCP stage sees the outbound side complete).
+   * Without it, upgrade responses are refused with a 500.
+   */
+  readonly handOver?: ((upgrade: UpgradeResponse, request: HttpRequest, head: readonly Uint8Array[]) => void) | undefined
 }
 
 export type ServerShape = BidiShape<Uint8Array, HttpRequest, HttpResponse, Uint8Array>
@@ -117,6 +131,8 @@ class ServerConnectionLogic extends GraphStageLogic {
   /** When the head of the request being received started (scheduler ms), while it is incomplete. */
   #headerStartedAt: number | undefined = undefined
   #requestsSeen = 0
+  /** An upgrade response was accepted: HTTP is over, the socket goes to its new owner once written out. */
+  #upgrading: { readonly res: UpgradeResponse; readonly request: HttpRequest; readonly head: Uint8Array[]; handed: boolean } | undefined = undefined
 
   constructor(
     shape: ServerShape,
@@ -171,6 +187,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     const chunk = this.grab(this.bytesIn)
     this.#touch()
     this.ctx.trace?.record(this.now(), 'in', chunk)
+    if (this.#upgrading !== undefined) return void this.#upgrading.head.push(chunk) // the new protocol's first bytes
     if (this.#outputDone || (this.#closing && this.#reading === undefined)) return this.pull(this.bytesIn) // lingering: read and discard
     if (this.#headerStartedAt === undefined && this.#reading === undefined && this.#events.length === this.#ei) {
       // the first bytes of a new request head: its header-read deadline starts now (no timer per request)
@@ -401,9 +418,15 @@ class ServerConnectionLogic extends GraphStageLogic {
   #write(): void {
     while (this.#writing === undefined && this.#inflight.length > 0) {
       const ex = this.#inflight[0]!
-      const res = ex.timedOut ? requestTimeoutResponse(ex.timeoutMs) : ex.response
+      let res = ex.timedOut ? requestTimeoutResponse(ex.timeoutMs) : ex.response
       if (res === undefined) return
       this.#inflight.shift()
+      if (res instanceof UpgradeResponse) {
+        if (ex.upgrade && this.ctx.handOver !== undefined && this.#reading === undefined && this.#inflight.length === 0) return this.#handOver(ex, res)
+        this.log.error(`connection ${this.ctx.id}: an upgrade response answers ${ex.method} ${ex.target}, which cannot switch protocols`)
+        res = handlerFailureResponse()
+        this.#markClosing('handler-failure')
+      }
       if (ex.upgrade) this.#resumeParsing()
       let close = this.#closing && this.#inflight.length === 0 ? true : !ex.keepAlive || ex.timedOut
       if (ex.body.kind === 'stream' || (ex.body.kind === 'discard' && this.#reading === ex)) {
@@ -442,6 +465,31 @@ class ServerConnectionLogic extends GraphStageLogic {
       if (ex.body.kind === 'stream') this.#abandonBody(ex)
     }
     if (this.#writing === undefined && this.#inflight.length === 0 && this.#closing) this.#finishOutput()
+  }
+
+  /** Stop HTTP and hand the connection over once everything written before is out (module comment). */
+  #handOver(ex: Exchange, res: UpgradeResponse): void {
+    this.#upgrading = { res, request: ex.request, head: [...this.#parser.detach()], handed: false }
+    this.#closing = true
+    this.#events = []
+    this.#ei = 0
+    this.cancelTimer(IDLE)
+    this.cancelTimer(HEADER_READ)
+    this.cancelTimer(REQUEST)
+    if (!this.isClosed(this.requestsOut)) this.complete(this.requestsOut)
+    if (!this.isClosed(this.responsesIn)) this.cancel(this.responsesIn, NoMoreElementsNeeded)
+    if (channels.responseStart.hasSubscribers) channels.responseStart.publish({ id: this.ctx.id, seq: ex.seq, status: 101, close: false })
+    if (this.#out.length === 0) this.#completeHandOver()
+  }
+
+  #completeHandOver(): void {
+    const u = this.#upgrading!
+    if (u.handed) return
+    u.handed = true
+    this.#reason = 'upgraded'
+    if (channels.responseEnd.hasSubscribers) channels.responseEnd.publish({ id: this.ctx.id, seq: this.#seq, status: 101 })
+    this.ctx.handOver!(u.res, u.request, u.head)
+    this.completeStage() // the TCP stage sees its outbound side complete after every byte written: it detaches the socket
   }
 
   /** The end of the body being read is already parsed (nothing of it is left on the wire). */
@@ -519,6 +567,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     if (next !== undefined) this.push(this.bytesOut, next)
     else if (this.#writing !== undefined && !this.#writing.inlet.hasBeenPulled && !this.#writing.inlet.isClosed) this.#writing.inlet.pull()
     if (this.#out.length === 0 && this.#pendingFinish) this.#finishOutput()
+    if (this.#out.length === 0 && this.#upgrading !== undefined) this.#completeHandOver()
   }
 
   #pendingFinish = false
@@ -550,6 +599,7 @@ class ServerConnectionLogic extends GraphStageLogic {
   }
 
   #closeAfterInflight(reason: ServerCloseReason): void {
+    if (this.#upgrading !== undefined) return // the connection is being handed over: its new owner closes it
     this.#markClosing(reason)
     if (this.#writing === undefined && this.#inflight.length === 0) this.#finishOutput()
   }
@@ -559,6 +609,7 @@ class ServerConnectionLogic extends GraphStageLogic {
   #onPeerFin(): void {
     this.#peer = 'fin'
     if (channels.peerClosed.hasSubscribers) channels.peerClosed.publish({ id: this.ctx.id, kind: 'fin' })
+    if (this.#upgrading !== undefined) return // the new owner finds the socket ended
     if (this.#outputDone) {
       this.#reason ??= 'client-fin'
       return this.completeStage()

@@ -26,6 +26,7 @@ export function requestParserFactory(s: ServerSettings): () => RequestParserLike
         p.resume()
         return p.feed(NOTHING)
       },
+      detach: (): readonly Uint8Array[] => p.detach(),
     }
   }
 }

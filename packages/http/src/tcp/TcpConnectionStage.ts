@@ -11,7 +11,11 @@
  * - cancelling the inbound side keeps reading and discards what arrives (so that unread bytes do
  *   not turn the close into an RST) until the outbound side is done, then closes;
  * - after both sides are done the stage waits for the socket to flush and close, at most
- *   `closeTimeoutMs`, then destroys it; `postStop` always releases the socket.
+ *   `closeTimeoutMs`, then destroys it; `postStop` always releases the socket;
+ * - a protocol switch (an HTTP upgrade) hands the socket over: once {@link TcpConnection._handOver}
+ *   was asked for, the outbound side's completion (after every byte written before it) detaches the
+ *   socket, paused, with the bytes read but not yet delivered, and gives both to the new owner;
+ *   the stage then stops without touching the socket and the connection ends as 'handed-over'.
  *
  * Every connection reports how it ended through {@link TcpConnection.closed}.
  */
@@ -41,6 +45,8 @@ export type CloseReason =
   | 'local-abort'
   /** the socket did not finish closing within the close timeout and was destroyed */
   | 'close-timeout'
+  /** the socket was handed over to another protocol (an HTTP upgrade); its new owner closes it */
+  | 'handed-over'
 
 export interface CloseInfo {
   readonly reason: CloseReason
@@ -53,6 +59,9 @@ export interface TcpConnectionOptions {
   /** How long a socket whose streams are done may take to flush and close before it is destroyed (ms, default 10 000). */
   readonly closeTimeoutMs?: number
 }
+
+/** Receives a socket handed over by the TCP stage: paused, with the bytes read from it but not delivered. */
+export type SocketHandover = (socket: Socket, unread: readonly Uint8Array[]) => void
 
 /** A live or finished connection: addresses, and how it ended. */
 export class TcpConnection {
@@ -97,6 +106,18 @@ export class TcpConnection {
   /** How it ended, once it has. */
   get closeInfo(): CloseInfo | undefined {
     return this.#closeInfo
+  }
+  #handover: SocketHandover | undefined = undefined
+  /**
+   * @internal Hand the socket to `to` instead of closing it: the stage detaches it when its outbound
+   * side completes (after every byte written before). Asked for before that completion.
+   */
+  _handOver(to: SocketHandover): void {
+    this.#handover = to
+  }
+  /** @internal the pending handover, if one was asked for. */
+  get _handover(): SocketHandover | undefined {
+    return this.#handover
   }
   /** @internal */
   _closed(info: CloseInfo): void {
@@ -144,6 +165,20 @@ class TcpConnectionLogic extends GraphStageLogic {
   #onDrain!: AsyncCallback<void>
   #onClose!: AsyncCallback<void>
   #onConnect!: AsyncCallback<void>
+  /** The socket after it was handed over (for the byte counts of the close info). */
+  #handedOver: Socket | undefined = undefined
+  /** Chunks the socket emitted whose callback has not run yet (so that a handover loses none of them). */
+  readonly #inTransit: Buffer[] = []
+  readonly #listeners = {
+    data: (chunk: Buffer): void => {
+      this.#inTransit.push(chunk)
+      this.#onData.invoke(chunk)
+    },
+    end: (): void => void this.#onEnd.invoke(),
+    error: (e: Error): void => void this.#onError.invoke(e),
+    drain: (): void => void this.#onDrain.invoke(),
+    close: (): void => void this.#onClose.invoke(),
+  }
 
   constructor(
     shape: FlowShape<Uint8Array, Uint8Array>,
@@ -169,11 +204,12 @@ class TcpConnectionLogic extends GraphStageLogic {
   #attach(socket: Socket): void {
     this.#socket = socket
     socket.setNoDelay(true) // no Nagle: a response is sent when written, not after the peer's delayed ACK
-    socket.on('data', (chunk: Buffer) => this.#onData.invoke(chunk))
-    socket.on('end', () => this.#onEnd.invoke())
-    socket.on('error', (e: Error) => this.#onError.invoke(e))
-    socket.on('drain', () => this.#onDrain.invoke())
-    socket.on('close', () => this.#onClose.invoke())
+    const l = this.#listeners
+    socket.on('data', l.data)
+    socket.on('end', l.end)
+    socket.on('error', l.error)
+    socket.on('drain', l.drain)
+    socket.on('close', l.close)
     socket.pause()
   }
 
@@ -229,6 +265,7 @@ class TcpConnectionLogic extends GraphStageLogic {
   }
 
   #data(chunk: Buffer): void {
+    this.#inTransit.shift()
     if (this.#readCancelled) return // reading only to drain the peer's bytes
     if (this.isAvailable(this.out)) this.push(this.out, chunk)
     else {
@@ -248,6 +285,7 @@ class TcpConnectionLogic extends GraphStageLogic {
   }
 
   onDownstreamFinish(cause: unknown): void {
+    if (this.#connection?._handover !== undefined && isNonFailureCancellation(cause)) return this.#handOverWhenDone()
     if (!isNonFailureCancellation(cause)) return this.#abort(cause, 'local-abort')
     this.#readCancelled = true
     this.#queue.length = 0
@@ -284,12 +322,49 @@ class TcpConnectionLogic extends GraphStageLogic {
 
   onUpstreamFinish(): void {
     this.#writeEnded = true
+    if (this.#connection?._handover !== undefined) return this.#handOverWhenDone()
     this.#socket?.end() // FIN; the inbound side goes on
     this.#maybeClose()
   }
 
   onUpstreamFailure(e: unknown): void {
     this.#abort(e, 'local-abort')
+  }
+
+  // ---- handover (protocol switch) ----
+
+  /** Once nothing more will be written and nobody reads: detach the socket and give it to its new owner. */
+  #handOverWhenDone(): void {
+    const to = this.#connection?._handover
+    const s = this.#socket
+    if (to === undefined || !this.#writeEnded || !this.isClosed(this.out)) return
+    if (s === undefined || s.destroyed) return this.#socketClosed()
+    if (this.#corked) {
+      this.#corked = false
+      s.uncork()
+    }
+    const l = this.#listeners
+    s.removeListener('data', l.data)
+    s.removeListener('end', l.end)
+    s.removeListener('error', l.error)
+    s.removeListener('drain', l.drain)
+    s.removeListener('close', l.close)
+    s.pause()
+    this.#flowing = false
+    const unread: Uint8Array[] = [...this.#queue, ...this.#inTransit]
+    this.#queue = []
+    this.#inTransit.length = 0
+    this.#socket = undefined
+    this.#handedOver = s
+    this.#reason = 'handed-over'
+    try {
+      to(s, unread)
+    } catch (e) {
+      this.log.error(`connection ${this.#connection?.id ?? '?'}: the new owner of a handed-over socket failed`, e)
+      s.destroy()
+    }
+    this.setKeepGoing(false)
+    this.completeStage()
   }
 
   // ---- endings ----
@@ -341,9 +416,9 @@ class TcpConnectionLogic extends GraphStageLogic {
   }
 
   override postStop(): void {
-    const s = this.#socket
+    const s = this.#socket ?? this.#handedOver
     void this.#connection?.remotePort // keep the addresses readable after the socket is gone
-    if (s !== undefined && !s.destroyed) {
+    if (s !== undefined && !s.destroyed && this.#handedOver === undefined) {
       this.#reason ??= 'local-abort'
       s.destroy()
     }
