@@ -39,3 +39,5 @@ export type PoolCloseReason =
   | 'pool-idle'
   | 'shutdown'
   | 'make-room'
+  /** the caller aborted the request it was serving (`request(req, { signal })`) */
+  | 'aborted'

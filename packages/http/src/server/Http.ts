@@ -120,6 +120,8 @@ export class ServerBuilder {
       const stage = new ServerConnectionStage({
         id: c.id,
         remote: c.connection.remote,
+        remoteAddress: c.connection.remoteAddress,
+        secure: this.tls !== undefined,
         settings,
         counters,
         parser,
