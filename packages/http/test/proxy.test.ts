@@ -93,6 +93,18 @@ describe('proxy: what is forwarded', () => {
     expect(res.framing).toBe('chunked')
     expect(createHash('sha256').update(res.body).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'))
   })
+
+  it('answers HEAD with the length the upstream announced, and no body', async () => {
+    const { binding: up } = await serve(cleanups, () => HttpResponse.text('x'.repeat(1234)))
+    const { binding } = await proxyServer(cleanups, `http://127.0.0.1:${up.port}`)
+    const c = await client(binding)
+    await c.write('HEAD /doc HTTP/1.1\r\nHost: x\r\n\r\n')
+    const res = await c.readResponse({ requestMethod: 'HEAD' })
+    expect(res.headers['content-length']).toEqual(['1234'])
+    expect(res.body.length).toBe(0)
+    await c.write('GET /doc HTTP/1.1\r\nHost: x\r\n\r\n') // the connection is still in step
+    expect((await c.readResponse()).body.length).toBe(1234)
+  })
 })
 
 describe('proxy: upstream failures', () => {
@@ -271,6 +283,7 @@ describe('proxy: building blocks', () => {
     expect(await HttpEntity.dataBytes(fwd.request.entity).runWith(Sink.seq(), mat)).toHaveLength(2)
     await fwd.entityDone
     expect(Proxy.forwardRequest(HttpRequest.get('/')).streamed).toBe(false)
+    expect(() => Proxy.to('ftp://127.0.0.1/')).toThrow(expect.objectContaining({ code: 'WEIR_HTTP_CLIENT_INVALID_REQUEST' }))
     const res = Proxy.forwardResponse(new HttpResponse(200, Headers.from([['Keep-Alive', 'timeout=1'], ['X-A', 'a']])))
     expect(res.headers.entries).toEqual([['X-A', 'a'], ['Via', '1.1 weir']])
   })

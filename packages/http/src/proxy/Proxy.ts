@@ -25,11 +25,12 @@
  * Keep the pool's `responseTimeout` below the server's `requestTimeout`, or a slow upstream gets the server's 503
  * instead of the proxy's 504.
  */
-import { defaultMaterializer, toMillis, type Duration, type Materializer, type Scheduler } from '@weir/core'
+import { Source, defaultMaterializer, toMillis, type Duration, type Materializer, type Scheduler } from '@weir/core'
 import { HttpEntity } from '../model/HttpEntity.js'
 import { HttpRequest, HttpResponse } from '../model/HttpMessage.js'
 import { HostConnectionPool } from '../pool/HostConnectionPool.js'
 import type { PoolSettingsInput } from '../client/ClientSettings.js'
+import { originOf } from '../client/outgoing.js'
 import { originForm } from '../rendering/renderRequest.js'
 import { proxyChannels } from './diagnostics.js'
 import { classifyUpstreamFailure, failureResponse } from './failures.js'
@@ -120,9 +121,21 @@ function upstreamTarget(req: HttpRequest, options: ForwardOptions): string {
   return base !== '' && path === '/' ? `${base}${query}` : `${base}${path}${query}`
 }
 
-/** An upstream response as it goes back to the client: hop-by-hop fields stripped, `Via` appended. */
-function forwardResponse(res: HttpResponse, options: { readonly via?: string | false } = {}): HttpResponse {
-  return new HttpResponse(res.status, forwardResponseHeaders(res.headers, options.via ?? 'weir'), res.entity)
+/**
+ * An upstream response as it goes back to the client: hop-by-hop fields stripped, `Via` appended. A response to
+ * HEAD keeps the length its upstream announced (the connection writes `Content-Length` from the entity, which is
+ * empty here), so give `requestMethod`.
+ */
+function forwardResponse(res: HttpResponse, options: { readonly via?: string | false; readonly requestMethod?: string } = {}): HttpResponse {
+  const headers = forwardResponseHeaders(res.headers, options.via ?? 'weir')
+  let entity = res.entity
+  if (options.requestMethod === 'HEAD' && entity.kind === 'strict' && entity.data.length === 0) {
+    const announced = res.headers.get('content-length')
+    if (announced !== undefined && /^\d{1,15}$/.test(announced.trim())) {
+      entity = HttpEntity.streamed(Source.empty(), { contentType: entity.contentType, contentLength: Number(announced.trim()) })
+    }
+  }
+  return new HttpResponse(res.status, headers, entity)
 }
 
 /** Resolves true when `done` settles, false when `ms` pass first (on `scheduler`'s clock). */
@@ -138,6 +151,7 @@ function within(done: Promise<void>, ms: number, scheduler: Scheduler): Promise<
 }
 
 function to(upstream: string, options: ProxyOptions = {}): ProxyHandler {
+  originOf(upstream) // an absolute http(s) URL, or InvalidRequestError
   const url = new URL(upstream)
   const mat = options.materializer ?? defaultMaterializer()
   const holdMs = toMillis(options.holdResponse ?? DEFAULT_HOLD, 'holdResponse')
@@ -166,7 +180,7 @@ function to(upstream: string, options: ProxyOptions = {}): ProxyHandler {
       HttpEntity.cancel(res.entity, mat) // nobody will read it: release the upstream connection now
       return failureResponse(signal.reason)
     }
-    return forwardResponse(res, { via })
+    return forwardResponse(res, { via, requestMethod: req.method })
   }
   return Object.assign(handler, { pool })
 }
