@@ -94,6 +94,27 @@ describe('proxy: what is forwarded', () => {
     expect(createHash('sha256').update(res.body).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'))
   })
 
+  it('over HTTPS, X-Forwarded-Proto says https and the handler sees req.secure', async () => {
+    const { readFileSync } = await import('node:fs')
+    const fixtures = new URL('./fixtures/', import.meta.url)
+    const key = readFileSync(new URL('localhost.key', fixtures))
+    const cert = readFileSync(new URL('localhost.crt', fixtures))
+    const { binding: up } = await serve(cleanups, (req) => HttpResponse.text(`${req.headers.get('x-forwarded-proto')} ${req.secure}`))
+    const mat = Materializer.create()
+    const proxy = Proxy.to(`http://127.0.0.1:${up.port}`, { materializer: mat })
+    const front = await Http.newServerAt('127.0.0.1', 0).withMaterializer(mat).enableHttps({ key, cert }).bind((req) => (req.secure ? proxy(req) : HttpResponse.text('plain')))
+    const pool = Http.hostPool(`https://localhost:${front.port}`, {}, { materializer: mat, tls: { ca: cert } })
+    cleanups.push(async () => {
+      await pool.shutdown()
+      await front.terminate('1s')
+      await proxy.pool.shutdown()
+      await assertAllStagesStopped(mat, { timeoutMs: 5000 })
+      mat.shutdown()
+    })
+    const res = await pool.request(HttpRequest.get('/'))
+    expect(bodyText(res)).toBe('https false') // the proxy's upstream hop is plain http
+  })
+
   it('answers HEAD with the length the upstream announced, and no body', async () => {
     const { binding: up } = await serve(cleanups, () => HttpResponse.text('x'.repeat(1234)))
     const { binding } = await proxyServer(cleanups, `http://127.0.0.1:${up.port}`)

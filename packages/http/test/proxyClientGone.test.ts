@@ -87,6 +87,25 @@ describe('proxy: the client leaves before the response head', () => {
   })
 })
 
+describe('proxy: a client that half-closes after its request', () => {
+  it('still gets the upstream response (a FIN before the response head does not abandon the request)', async () => {
+    let answer: (() => void) | undefined
+    const { binding: up } = await serve(cleanups, () => new Promise<HttpResponse>((resolve) => (answer = () => resolve(HttpResponse.text('late but wanted')))))
+    const { binding, proxy } = await proxyServer(cleanups, `http://127.0.0.1:${up.port}`)
+    const c = await RawClient.connect(binding.port)
+    cleanups.push(() => c.destroy())
+    await c.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n')
+    await eventually('the upstream handler has the request', () => answer !== undefined)
+    await c.halfClose()
+    answer!()
+    const r = await c.readResponse()
+    expect(r.body.toString()).toBe('late but wanted')
+    expect(r.headers['connection']).toEqual(['close'])
+    expect(await c.expectClosed()).toBe('fin')
+    expect(proxy.pool.stats().closed['aborted']).toBeUndefined()
+  })
+})
+
 describe('a request received by the server knows its client', () => {
   it('remoteAddress and secure, and a signal aborted with ClientGone when the connection ends before the response', async () => {
     const seen: HttpRequest[] = []
