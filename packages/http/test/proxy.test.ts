@@ -305,6 +305,9 @@ describe('proxy: building blocks', () => {
     await fwd.entityDone
     expect(Proxy.forwardRequest(HttpRequest.get('/')).streamed).toBe(false)
     expect(() => Proxy.to('ftp://127.0.0.1/')).toThrow(expect.objectContaining({ code: 'WEIR_HTTP_CLIENT_INVALID_REQUEST' }))
+    const other = Http.hostPool('http://127.0.0.1:1', {}, { materializer: mat })
+    expect(() => Proxy.to('http://127.0.0.1:2', { pool: other })).toThrow(expect.objectContaining({ code: 'WEIR_CORE_INVALID_ARGUMENT' }))
+    expect(() => Proxy.to('http://127.0.0.1:2', { holdResponse: 'soon' })).toThrow(expect.objectContaining({ code: 'WEIR_CORE_INVALID_ARGUMENT' }))
     const res = Proxy.forwardResponse(new HttpResponse(200, Headers.from([['Keep-Alive', 'timeout=1'], ['X-A', 'a']])))
     expect(res.headers.entries).toEqual([['X-A', 'a'], ['Via', '1.1 weir']])
   })

@@ -25,7 +25,7 @@
  * Keep the pool's `responseTimeout` below the server's `requestTimeout`, or a slow upstream gets the server's 503
  * instead of the proxy's 504.
  */
-import { Source, defaultMaterializer, toMillis, type Duration, type Materializer, type Scheduler } from '@weir/core'
+import { InvalidArgumentError, Source, defaultMaterializer, toMillis, type Duration, type Materializer, type Scheduler } from '@weir/core'
 import { HttpEntity } from '../model/HttpEntity.js'
 import { HttpRequest, HttpResponse } from '../model/HttpMessage.js'
 import { HostConnectionPool } from '../pool/HostConnectionPool.js'
@@ -54,7 +54,11 @@ export interface ForwardOptions {
 
 /** Options of {@link Proxy.to}. */
 export interface ProxyOptions extends ForwardOptions {
-  /** Settings of the pool the proxy creates, or an existing pool to send requests through. */
+  /**
+   * Settings of the pool the proxy creates, or an existing pool for the upstream's origin. The created pool's
+   * `responseEntitySubscriptionTimeout` defaults to `holdResponse` + 1 s, so a held response keeps its body; give
+   * an existing pool at least as much.
+   */
   readonly pool?: HostConnectionPool | PoolSettingsInput
   /** Materializer of the created pool, and the scheduler of the response hold. */
   readonly materializer?: Materializer
@@ -151,11 +155,13 @@ function within(done: Promise<void>, ms: number, scheduler: Scheduler): Promise<
 }
 
 function to(upstream: string, options: ProxyOptions = {}): ProxyHandler {
-  originOf(upstream) // an absolute http(s) URL, or InvalidRequestError
+  const origin = originOf(upstream) // an absolute http(s) URL, or InvalidRequestError
   const url = new URL(upstream)
   const mat = options.materializer ?? defaultMaterializer()
   const holdMs = toMillis(options.holdResponse ?? DEFAULT_HOLD, 'holdResponse')
-  const pool = options.pool instanceof HostConnectionPool ? options.pool : new HostConnectionPool(upstream, withEntitySubscription(options.pool ?? {}, holdMs), { materializer: mat })
+  const given = options.pool instanceof HostConnectionPool ? options.pool : undefined
+  if (given !== undefined && given.origin.key !== origin.key) throw new InvalidArgumentError('pool', given.origin.key, `a pool for ${origin.key}`)
+  const pool = given ?? new HostConnectionPool(origin, withEntitySubscription((options.pool as PoolSettingsInput | undefined) ?? {}, holdMs), { materializer: mat })
   const forward: ForwardOptions = { ...options, basePath: options.basePath ?? url.pathname.replace(/\/+$/, '') }
   const via = options.via ?? 'weir'
   const name = pool.remote
