@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { createServer, type Socket, type Server } from 'node:net'
-import { Sink } from '@weir/core'
+import { Materializer, Sink, type Scheduler } from '@weir/core'
 import { VirtualTime, assertAllStagesStopped } from '@weir/testkit'
 import {
   ClosedBeforeResponseError, ConnectError, ConnectTimeoutError, Http, HttpEntity, HttpRequest, HttpResponse, PoolOverflowError, ResponseTimeoutError, ResponseTruncatedError,
@@ -283,5 +283,26 @@ describe('pool retries', () => {
     HttpEntity.cancel((await p.request(HttpRequest.get('/1'))).entity)
     await until(time, () => p.stats().idle === 1, 'the connection to be idle')
     await expect(p.request(HttpRequest.get('/2'))).rejects.toBeInstanceOf(ClosedBeforeResponseError)
+  })
+
+  it('closes an idle connection at keepAliveTimeout even when the timer fires a little early by the clock', async () => {
+    const time = virtualTime()
+    const server = await weirServer(time, { idleTimeout: '75s' })
+    // a scheduler whose timers fire 1 ms before their deadline (node's do, by up to ~1 ms of performance.now())
+    const early: Scheduler = { now: () => time.now(), scheduleOnce: (ms, task) => time.scheduleOnce(Math.max(0, ms - 1), task) }
+    const mat = Materializer.create({ scheduler: early })
+    const p = Http.hostPool(`http://127.0.0.1:${server.port}`, { keepAliveTimeout: 100, useKeepAliveHint: false }, { materializer: mat })
+    cleanups.push(async () => {
+      const done = p.shutdown('1s')
+      await time.advance(1000)
+      await done
+      mat.shutdown()
+    })
+    const res = await p.request(HttpRequest.get('/'))
+    await HttpEntity.toStrict(res.entity, 100, mat)
+    await until(time, () => p.stats().idle === 1, 'the connection to be idle')
+    await time.advance(1000)
+    await until(time, () => p.stats().connections === 0, 'the pool to close the connection')
+    expect(p.stats().closed).toEqual({ 'keep-alive-timeout': 1 })
   })
 })

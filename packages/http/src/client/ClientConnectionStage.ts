@@ -223,6 +223,8 @@ class ClientConnectionLogic extends GraphStageLogic {
   #written(ex: Exchange): void {
     ex.written = true
     ex.writtenAt = this.now()
+    // a response that said close may have ended while this request body was still going out
+    if (this.#closing && this.#pending.length === 0 && this.#sending === undefined) return this.#finishOutput()
     this.#armResponseTimer()
     this.#armIdle()
     this.#pullRequest()

@@ -40,3 +40,5 @@ export type PoolCloseReason =
   | 'shutdown'
   | 'make-room'
   | 'entity-cancelled'
+  /** the caller aborted the request it was serving (`request(req, { signal })`) */
+  | 'aborted'

@@ -9,6 +9,22 @@ import { HttpEntity, type StreamedEntity } from './HttpEntity.js'
 
 export type HttpVersion = '1.0' | '1.1'
 
+/**
+ * What the server that received a request knows about where it came from. Requests built by user code have none.
+ * A derived request (`withHeaders`, `withEntity`, `withTarget`) shares its original's.
+ */
+export interface RequestConnection {
+  /** The client's IP address, as the socket reports it (`127.0.0.1`, `::1`, `::ffff:10.0.0.7`). */
+  readonly remoteAddress: string
+  /** The connection was TLS. */
+  readonly secure: boolean
+  /**
+   * Aborted, with a `ClientGone` reason, when the connection ends before the request's response was written:
+   * a handler still working on it can stop (a proxy abandons its upstream request).
+   */
+  readonly signal: AbortSignal
+}
+
 export class HttpRequest {
   #path: string | undefined
   #query: URLSearchParams | undefined
@@ -21,7 +37,22 @@ export class HttpRequest {
     readonly version: HttpVersion = '1.1',
     /** @internal set by the serving connection: override a request's timeout (ms). */
     readonly _setTimeout: ((req: HttpRequest, ms: number) => void) | undefined = undefined,
+    /** Set by the serving connection: the client's address, TLS, and a signal for the client leaving. */
+    readonly connection: RequestConnection | undefined = undefined,
   ) {}
+
+  /** The client's IP address, on a request received by a server. */
+  get remoteAddress(): string | undefined {
+    return this.connection?.remoteAddress
+  }
+  /** The request arrived over TLS. */
+  get secure(): boolean {
+    return this.connection?.secure ?? false
+  }
+  /** On a request received by a server: aborted when the client leaves before the response was written. */
+  get signal(): AbortSignal | undefined {
+    return this.connection?.signal
+  }
 
   static get(target: string, headers: Headers = Headers.empty): HttpRequest {
     return new HttpRequest('GET', target, headers)
@@ -63,13 +94,13 @@ export class HttpRequest {
   }
 
   withHeaders(headers: Headers): HttpRequest {
-    return new HttpRequest(this.method, this.target, headers, this.entity, this.version, this._setTimeout)
+    return new HttpRequest(this.method, this.target, headers, this.entity, this.version, this._setTimeout, this.connection)
   }
   withEntity(entity: HttpEntity): HttpRequest {
-    return new HttpRequest(this.method, this.target, this.headers, entity, this.version, this._setTimeout)
+    return new HttpRequest(this.method, this.target, this.headers, entity, this.version, this._setTimeout, this.connection)
   }
   withTarget(target: string): HttpRequest {
-    return new HttpRequest(this.method, target, this.headers, this.entity, this.version, this._setTimeout)
+    return new HttpRequest(this.method, target, this.headers, this.entity, this.version, this._setTimeout, this.connection)
   }
 }
 

@@ -30,6 +30,9 @@ import { clientChannels, type PoolCloseReason } from '../client/diagnostics.js'
 import { ClosedBeforeResponseError, ConnectionAbortedError, HttpClientError, InvalidRequestError, PoolOverflowError, PoolShutDownError, ResetBeforeResponseError } from '../client/errors.js'
 import { clientConnectionFlow, defaultTransport, originOf, type ClientTransport, type Origin } from '../client/outgoing.js'
 
+/** How early an expiry timer may fire and still count (see `#expire`). */
+const TIMER_TOLERANCE_MS = 5
+
 /** Methods whose requests may be sent twice (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
@@ -54,6 +57,16 @@ export interface PoolStats {
   readonly reusedExchanges: number
   readonly retries: number
   readonly closed: Readonly<Record<string, number>>
+}
+
+/** Options of one {@link HostConnectionPool.request}. */
+export interface PoolRequestOptions {
+  /**
+   * Abandon the request when this signal aborts before its response head arrived: a queued request leaves the
+   * queue, one on a connection closes that connection; the promise rejects with {@link ConnectionAbortedError}
+   * (reason `aborted`). After the response arrived, cancel its entity instead.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 interface PendingRequest {
@@ -117,8 +130,13 @@ export class HostConnectionPool {
    * arrived. The response entity must be consumed (or cancelled); one left alone is dropped after
    * `responseEntitySubscriptionTimeout`.
    */
-  request(req: HttpRequest): Promise<HttpResponse> {
+  request(req: HttpRequest, options: PoolRequestOptions = {}): Promise<HttpResponse> {
     if (this.#shutDown) return Promise.reject(new PoolShutDownError(this.remote))
+    const signal = options.signal
+    if (signal?.aborted === true) {
+      HttpEntity.cancel(req.entity, this.#mat)
+      return Promise.reject(new ConnectionAbortedError(this.remote, false, 'aborted'))
+    }
     try {
       renderRequestHead(req, { authority: this.origin.authority, close: false }, requestFramingOf(req))
     } catch (e) {
@@ -132,9 +150,45 @@ export class HostConnectionPool {
       this.#idleTimer?.cancel()
       this.#idleTimer = undefined
       this.#running++
-      this.#waiting.push({ request: req, resolve, reject, retries: 0, fresh: false })
+      let p: PendingRequest
+      if (signal === undefined) p = { request: req, resolve, reject, retries: 0, fresh: false }
+      else {
+        const onAbort = (): void => this.#abandon(p)
+        signal.addEventListener('abort', onAbort, { once: true })
+        const settled = (): void => signal.removeEventListener('abort', onAbort)
+        p = {
+          request: req,
+          resolve: (res) => (settled(), resolve(res)),
+          reject: (e) => (settled(), reject(e)),
+          retries: 0,
+          fresh: false,
+        }
+      }
+      this.#waiting.push(p)
       this.#dispatch()
     })
+  }
+
+  /** The caller gave up on `p` before its response: take it out of the queue, or close its connection. */
+  #abandon(p: PendingRequest): void {
+    const error = new ConnectionAbortedError(this.remote, true, 'aborted')
+    const i = this.#waiting.indexOf(p)
+    if (i >= 0) {
+      this.#waiting.splice(i, 1)
+      this.#running--
+      HttpEntity.cancel(p.request.entity, this.#mat)
+      p.reject(new ConnectionAbortedError(this.remote, false, 'aborted'))
+      return this.#armPoolIdle()
+    }
+    for (const s of this.#slots) {
+      if (s.current !== p || s.responded || s.state === 'closing' || s.state === 'closed') continue
+      s.state = 'closing'
+      s.expiry?.cancel()
+      this.#count('aborted')
+      if (clientChannels.poolConnectionClosed.hasSubscribers) clientChannels.poolConnectionClosed.publish({ remote: this.remote, id: s.id, reason: 'aborted' })
+      s.queue.fail(error) // the connection fails with `error`: #lost rejects p with it (never retried)
+      return
+    }
   }
 
   /**
@@ -248,8 +302,8 @@ export class HostConnectionPool {
     return Math.min(this.settings.keepAliveTimeout, hint)
   }
 
-  #expired(s: Slot): PoolCloseReason | undefined {
-    const now = this.#mat.scheduler.now()
+  #expired(s: Slot, toleranceMs = 0): PoolCloseReason | undefined {
+    const now = this.#mat.scheduler.now() + toleranceMs
     if (now - s.createdAt >= this.settings.maxConnectionLifetime) return 'lifetime'
     if (now - s.idleSince >= this.#reuseWindow(s)) return s.hintMs !== undefined && s.hintMs - this.settings.keepAliveSafetyMargin < this.settings.keepAliveTimeout ? 'keep-alive-hint' : 'keep-alive-timeout'
     return undefined
@@ -325,7 +379,9 @@ export class HostConnectionPool {
 
   #expire(s: Slot): void {
     if (s.state !== 'idle') return
-    const reason = this.#expired(s)
+    // timers may fire a little before their deadline by the clock (node's by up to ~1 ms): closing that much
+    // early is harmless, keeping the connection until the next dispatch is not
+    const reason = this.#expired(s, TIMER_TOLERANCE_MS)
     if (reason !== undefined) this.#close(s, reason)
   }
 

@@ -137,6 +137,10 @@ export class ServerBuilder {
         get remote() {
           return c.connection.remote // read only when a diagnostic needs it (two system calls)
         },
+        get remoteAddress() {
+          return c.connection.remoteAddress // read only when a handler asks (then kept)
+        },
+        secure: this.tls !== undefined,
         settings,
         counters,
         parser,

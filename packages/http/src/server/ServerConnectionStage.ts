@@ -45,7 +45,8 @@ import { HttpEntity, concatBytes } from '../model/HttpEntity.js'
 import { HttpRequest, type HttpResponse } from '../model/HttpMessage.js'
 import type { RequestEvent, RequestStart } from '../parsing/events.js'
 import { framingOf, renderChunk, renderHead, renderStrict, LAST_CHUNK, type ResponseContext } from '../rendering/renderResponse.js'
-import { ClientGone } from './ClientGone.js'
+import { ClientGone, type ClientGoneReason } from './ClientGone.js'
+import { ServedRequest } from './servedRequest.js'
 import { ConnectionResetError } from '../tcp/errors.js'
 import { clockDate } from './clock.js'
 import { errorResponse, handlerFailureResponse, headerReadTimeoutResponse, requestTimeoutResponse } from './errorResponses.js'
@@ -86,6 +87,10 @@ const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
 export interface ConnectionContext {
   readonly id: number
   readonly remote: string
+  /** The client's IP address (without the port), for `HttpRequest.remoteAddress`. */
+  readonly remoteAddress?: string
+  /** The connection is TLS (`HttpRequest.secure`). */
+  readonly secure?: boolean
   readonly settings: ServerSettings
   readonly counters: ServerCounters
   readonly parser: () => RequestParserLike
@@ -133,6 +138,8 @@ class ServerConnectionLogic extends GraphStageLogic {
   #requestsSeen = 0
   /** An upgrade response was accepted: HTTP is over, the socket goes to its new owner once written out. */
   #upgrading: { readonly res: UpgradeResponse; readonly request: HttpRequest; readonly head: Uint8Array[]; handed: boolean } | undefined = undefined
+  readonly #remoteAddress: () => string
+  readonly #secure: boolean
 
   constructor(
     shape: ServerShape,
@@ -145,6 +152,8 @@ class ServerConnectionLogic extends GraphStageLogic {
     this.bytesOut = shape.out2
     this.#s = ctx.settings
     this.#parser = ctx.parser()
+    this.#remoteAddress = () => ctx.remoteAddress ?? ctx.remote.slice(0, Math.max(0, ctx.remote.lastIndexOf(':')))
+    this.#secure = ctx.secure ?? false
     this.setHandler(this.bytesIn, {
       onPush: () => this.#onBytes(),
       onUpstreamFinish: () => this.#onPeerFin(),
@@ -278,13 +287,15 @@ class ServerConnectionLogic extends GraphStageLogic {
     this.ctx.counters.requests++
     const headers = Headers.adopt(start.headers.entries())
     let ex: Exchange
+    const served = new ServedRequest(this.#remoteAddress, this.#secure)
     const make = (entity: HttpEntity): Exchange => ({
       seq,
       method: start.method,
       target: start.target,
       version: start.version,
       keepAlive: start.keepAlive,
-      request: new HttpRequest(start.method, start.target, headers, entity, start.version, this.#requestControl),
+      request: new HttpRequest(start.method, start.target, headers, entity, start.version, this.#requestControl, served),
+      served,
       expectContinue: start.expectContinue,
       upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
       body: BODY_DONE,
@@ -394,6 +405,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       version: '1.1',
       keepAlive: false,
       request: new HttpRequest('GET', ''),
+      served: undefined,
       expectContinue: false,
       upgrade: false,
       body: BODY_DONE,
@@ -619,7 +631,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       this.#reason ??= 'client-fin'
       this.#writing.inlet.cancel(new ClientGone('client-fin'))
       this.#writing = undefined
-      this.#inflight.length = 0
+      this.#clientGone('client-fin')
       this.#events = []
       this.#ei = 0
       return this.#closeAfterInflight('client-fin')
@@ -651,16 +663,25 @@ class ServerConnectionLogic extends GraphStageLogic {
   /** Stop everything now: in-flight request bodies fail, the response stream is cancelled. */
   #abort(reason: ServerCloseReason, error: unknown): void {
     this.#reason ??= reason
-    const gone = new ClientGone(reason === 'client-rst' ? 'client-rst' : reason === 'idle-timeout' ? 'idle-timeout' : reason === 'shutdown' ? 'shutdown' : 'write-error')
+    const how: ClientGoneReason = reason === 'client-rst' ? 'client-rst' : reason === 'idle-timeout' ? 'idle-timeout' : reason === 'shutdown' ? 'shutdown' : 'write-error'
     if (this.#writing !== undefined) {
-      this.#writing.inlet.cancel(gone)
+      this.#writing.inlet.cancel(new ClientGone(how))
       this.#writing = undefined
     }
     const ex = this.#reading
     if (ex !== undefined && ex.body.kind === 'stream') ex.body.outlet.fail(error instanceof Error ? error : new Error(String(error)))
     this.#reading = undefined
-    this.#inflight.length = 0
+    this.#clientGone(how)
     this.failStage(error instanceof Error ? error : new Error(String(error)))
+  }
+
+  /** The exchanges still waiting to be written will never be: tell their handlers (request signals), drop them. */
+  #clientGone(how: ClientGoneReason): void {
+    const inflight = this.#inflight
+    if (inflight.length === 0) return
+    let gone: ClientGone | undefined
+    for (const ex of inflight) if (ex.served !== undefined) ex.served.abort((gone ??= new ClientGone(how)))
+    inflight.length = 0
   }
 
   // ---- time ----
@@ -738,6 +759,7 @@ class ServerConnectionLogic extends GraphStageLogic {
 
   override postStop(): void {
     const reason: ServerCloseReason = this.#reason ?? (this.#peer === 'rst' ? 'client-rst' : this.#peer === 'fin' ? 'client-fin' : 'shutdown')
+    this.#clientGone(this.#peer === 'rst' ? 'client-rst' : this.#peer === 'fin' ? 'client-fin' : 'shutdown')
     this.ctx.counters.closed(reason)
     if (channels.connectionClosed.hasSubscribers) channels.connectionClosed.publish({ id: this.ctx.id, remote: this.ctx.remote, reason, requests: this.#requestsSeen })
     this.ctx.onClosed(reason)

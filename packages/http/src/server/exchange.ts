@@ -6,6 +6,7 @@
 import type { SubSourceOutlet } from '@weir/core'
 import type { Headers } from '../model/Headers.js'
 import type { HttpRequest, HttpResponse, HttpVersion } from '../model/HttpMessage.js'
+import type { ServedRequest } from './servedRequest.js'
 
 /** What happens to the bytes of a request body. */
 export type BodyState =
@@ -26,6 +27,8 @@ export interface Exchange {
   /** The request allows the connection to persist (version default and Connection header). */
   readonly keepAlive: boolean
   readonly request: HttpRequest
+  /** The request's connection info and client-gone signal (none for the server's own responses). */
+  readonly served: ServedRequest | undefined
   /** The request may switch protocols (Upgrade, CONNECT): parsing waits until its response is written. */
   readonly upgrade: boolean
   /** Expect: 100-continue was sent and no 100 has been written yet. */

@@ -1,0 +1,41 @@
+/**
+ * The {@link RequestConnection} of a request received by the server: the client's address, whether the
+ * connection is TLS, and an `AbortSignal` the connection aborts (with a {@link ClientGone} reason) when it ends
+ * before the request's response was written. The `AbortController` is created only when a handler asks for the
+ * signal: requests whose handler never looks cost one small object.
+ */
+import type { RequestConnection } from '../model/HttpMessage.js'
+import type { ClientGone } from './ClientGone.js'
+
+export class ServedRequest implements RequestConnection {
+  #controller: AbortController | undefined = undefined
+  #reason: ClientGone | undefined = undefined
+
+  readonly #address: () => string
+  constructor(
+    address: () => string,
+    readonly secure: boolean,
+  ) {
+    this.#address = address
+  }
+
+  /** Read from the socket only when asked (a system call), then kept by the connection. */
+  get remoteAddress(): string {
+    return this.#address()
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason)
+    }
+    return this.#controller.signal
+  }
+
+  /** The client is gone before the response was written: abort the signal (once). */
+  abort(reason: ClientGone): void {
+    if (this.#reason !== undefined) return
+    this.#reason = reason
+    this.#controller?.abort(reason)
+  }
+}
