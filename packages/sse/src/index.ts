@@ -1,7 +1,8 @@
 /**
  * @weir/sse — server-sent events: the event model, an exact encoder and parser of the
  * `text/event-stream` format, SSE responses with idle heartbeats, and sessions whose cleanup runs
- * exactly once however the client leaves.
+ * exactly once however the client leaves; and a client that reads an event stream and reconnects as an
+ * EventSource does.
  */
 export { HEARTBEAT, SseEncodingError, isComment, sseComment, type ServerSentEvent, type SseComment, type SseFrame, type SseEncodingField } from './ServerSentEvent.js'
 export { encode, encodeEvent, encodeEventBytes } from './encoder.js'
@@ -9,3 +10,7 @@ export { SseParser, type ParsedEvent } from './parser.js'
 export { SessionEndStage, SessionRegistry, SseSession, closeReasonOfCancellation, type CloseReason } from './session.js'
 export { DEFAULT_HEARTBEAT, sse, sseSession, type SseOptions, type SseSessionOptions } from './sse.js'
 export { LocalTopic, SlowConsumerError, Topic, type PublishResult, type SlowConsumerPolicy, type TopicOptions } from './topic.js'
+export {
+  SseClient, SseClientControl, SseAttemptsExhaustedError, SseClientError, SseContentTypeError, SseRedirectError, SseStatusError, sseClientChannels,
+  type SseBackoff, type SseClientCloseReason, type SseClientOptions, type SseConnect, type SseReadyState, type SseRedirectFailure,
+} from './client.js'

@@ -41,6 +41,16 @@ export class SseParser {
   #lastEventId = ''
   #retry: number | undefined = undefined
 
+  /**
+   * With `lastEventId`, the stream starts with that last event ID (what a reconnecting client
+   * carries over from its previous connection: an event without an `id` field keeps it).
+   */
+  constructor(options: { readonly lastEventId?: string } = {}) {
+    const id = options.lastEventId ?? ''
+    this.#idBuffer = id
+    this.#lastEventId = id
+  }
+
   /** The last event ID committed by a dispatch (what a reconnecting client sends as `Last-Event-ID`). */
   get lastEventId(): string {
     return this.#lastEventId
