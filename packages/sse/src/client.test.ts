@@ -8,7 +8,7 @@ import { InvalidArgumentError, Keep, type Materializer } from '@weir/core'
 import { ConnectError, Headers, HttpEntity, HttpResponse, InvalidRequestError, ResponseTruncatedError, type HttpRequest } from '@weir/http'
 import { TestSink, TestSource, VirtualTime, assertAllStagesStopped, type SinkProbe, type SourceProbe } from '@weir/testkit'
 import {
-  SseAttemptsExhaustedError, SseClient, SseContentTypeError, SseRedirectError, SseStatusError, sseClientChannels,
+  SseAttemptsExhaustedError, SseClient, SseContentTypeError, SseEventTooLargeError, SseRedirectError, SseStatusError, sseClientChannels,
   type ServerSentEvent, type SseClientControl, type SseClientOptions, type SseConnect,
 } from './index.js'
 
@@ -311,6 +311,20 @@ describe('SseClient.source', () => {
     expect(error).toMatchObject({ reason: 'bad-location', location: 'ftp://feed.test/x' })
   })
 
+  it('fails with SseEventTooLargeError when an event grows past maxEventSize, and cancels the body', async () => {
+    const { time, server, events } = client({ maxEventSize: 16 })
+    await time.settle()
+    const body = await open(server.take(), time)
+    events.request(2)
+    body.sendNext(text('data: 0123456789\n\n: a comment and heartbeats do not count\n\n\n'))
+    await events.expectNext({ data: '0123456789', event: 'message' })
+    body.sendNext(text('data: 0123456789\ndata: 0'))
+    const error = await events.expectError()
+    expect(error).toBeInstanceOf(SseEventTooLargeError)
+    expect(error).toMatchObject({ code: 'WEIR_SSE_CLIENT_EVENT_TOO_LARGE', limit: 16, actual: 18 })
+    await body.expectCancellation()
+  })
+
   it('reads the body only as fast as downstream takes events', async () => {
     const { time, server, events } = client()
     await time.settle()
@@ -413,6 +427,7 @@ describe('SseClient.source', () => {
       [URL_, { reconnectionTime: 'soon' }],
       [URL_, { lastEventId: 'a\nb' }],
       [URL_, { reconnectOnStatus: [200] }],
+      [URL_, { maxEventSize: 0 }],
     ]
     for (const [url, options] of bad) expect(() => SseClient.source(url, options), JSON.stringify([url, options])).toThrow(InvalidArgumentError)
     expect(() => SseClient.source(new URL(URL_), { maxAttempts: Infinity, maxRedirects: 0 })).not.toThrow()

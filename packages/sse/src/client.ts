@@ -22,7 +22,7 @@ import type { ServerSentEvent } from './ServerSentEvent.js'
 
 export { SseClientControl, type SseReadyState } from './client/control.js'
 export { sseClientChannels, type SseClientCloseReason } from './client/diagnostics.js'
-export { SseAttemptsExhaustedError, SseClientError, SseContentTypeError, SseRedirectError, SseStatusError, type SseRedirectFailure } from './client/errors.js'
+export { SseAttemptsExhaustedError, SseClientError, SseContentTypeError, SseEventTooLargeError, SseRedirectError, SseStatusError, type SseRedirectFailure } from './client/errors.js'
 export type { SseBackoff, SseClientOptions, SseConnect } from './client/options.js'
 
 export const SseClient = {
@@ -36,7 +36,7 @@ export const SseClient = {
    *   back up to its socket
    * - Completes when: the server answers 204, or `control.close()` is called; fails on any other non-200 status
    *   (except `reconnectOnStatus`), a wrong content type, a redirect it cannot follow, `maxAttempts` failed
-   *   connection attempts in a row, or a request that cannot be sent
+   *   connection attempts in a row, an event past `maxEventSize`, or a request that cannot be sent
    * - Cancels when: downstream cancels (the connection is closed, no more reconnections)
    * @example
    * ```ts

@@ -11,6 +11,6 @@ export { SessionEndStage, SessionRegistry, SseSession, closeReasonOfCancellation
 export { DEFAULT_HEARTBEAT, sse, sseSession, type SseOptions, type SseSessionOptions } from './sse.js'
 export { LocalTopic, SlowConsumerError, Topic, type PublishResult, type SlowConsumerPolicy, type TopicOptions } from './topic.js'
 export {
-  SseClient, SseClientControl, SseAttemptsExhaustedError, SseClientError, SseContentTypeError, SseRedirectError, SseStatusError, sseClientChannels,
+  SseClient, SseClientControl, SseAttemptsExhaustedError, SseClientError, SseContentTypeError, SseEventTooLargeError, SseRedirectError, SseStatusError, sseClientChannels,
   type SseBackoff, type SseClientCloseReason, type SseClientOptions, type SseConnect, type SseReadyState, type SseRedirectFailure,
 } from './client.js'

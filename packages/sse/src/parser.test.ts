@@ -113,6 +113,14 @@ describe('SseParser', () => {
     expect(parser.feed('data: a\n\nid: 42\ndata: b\n\nid\ndata: c\n\n')).toEqual([msg('a', '41'), msg('b', '42'), msg('c', '')])
   })
 
+  it('reports the characters held for the event being received', () => {
+    const parser = new SseParser()
+    parser.feed('data: abc\ndata: d')
+    expect(parser.pendingLength).toBe('abc\n'.length + 'data: d'.length)
+    parser.feed('\n\n')
+    expect(parser.pendingLength).toBe(0)
+  })
+
   it('accepts strings as well as bytes', () => {
     expect(parseAll(['da', 'ta: ', 'x\r', '\n\r\n']).events).toEqual([msg('x')])
   })

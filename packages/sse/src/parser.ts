@@ -55,6 +55,13 @@ export class SseParser {
   get lastEventId(): string {
     return this.#lastEventId
   }
+  /**
+   * Characters held for the event being received: its data so far and the unfinished line (a client
+   * bounds this against a stream that never ends an event).
+   */
+  get pendingLength(): number {
+    return this.#data.length + this.#line.length
+  }
   /** The reconnection time the stream set last, in milliseconds, or undefined. */
   get reconnectionTime(): number | undefined {
     return this.#retry

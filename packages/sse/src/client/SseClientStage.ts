@@ -7,7 +7,7 @@
  *   ──▶ connecting ── 200 text/event-stream ──▶ open ── body ends or breaks ──▶ waiting ──(reconnection time)──▶ connecting
  *            │  └──── network error / reconnectOnStatus ─────────────────────▶ waiting (with backoff; maxAttempts)
  *            ├── 204 ──▶ completes (after the events already parsed)
- *            └── other status, wrong content type, bad redirect ──▶ fails (typed, see errors.ts)
+ *            └── other status, wrong content type, bad redirect ──▶ fails (typed, see errors.ts); so does an event past maxEventSize
  * ```
  *
  * Contract: one request at a time (GET, `Accept: text/event-stream`, `Cache-Control: no-cache`, `Last-Event-ID`
@@ -25,7 +25,7 @@ import { SseParser, type ParsedEvent } from '../parser.js'
 import type { ServerSentEvent } from '../ServerSentEvent.js'
 import { SseClientControl, type SseControlUpdate } from './control.js'
 import { sseClientChannels, type SseClientCloseReason } from './diagnostics.js'
-import { SseContentTypeError, SseAttemptsExhaustedError, SseRedirectError, SseStatusError } from './errors.js'
+import { SseAttemptsExhaustedError, SseContentTypeError, SseEventTooLargeError, SseRedirectError, SseStatusError } from './errors.js'
 import { httpUrl, type SseClientSettings } from './options.js'
 
 /** Statuses fetch follows as redirects (WHATWG Fetch "redirect status"). */
@@ -238,6 +238,8 @@ class SseClientLogic extends GraphStageLogic implements OutHandler, SubSinkInlet
     const s = this.#state
     if (s.kind !== 'open') return
     const events = s.parser.feed(s.body.grab())
+    const pending = s.parser.pendingLength
+    if (pending > this.#settings.maxEventSize) return this.#fail(new SseEventTooLargeError(s.url.href, this.#settings.maxEventSize, pending))
     this.#lastEventId = s.parser.lastEventId
     this.#reconnectionTime = s.parser.reconnectionTime ?? this.#reconnectionTime
     this.#control.update('open', this.#lastEventId, this.#reconnectionTime)

@@ -6,6 +6,7 @@
  *   {@link SseStatusError};
  * - it answered 200 with a content type other than `text/event-stream`: {@link SseContentTypeError};
  * - a redirect could not be followed (too many, or a `Location` that is not an http(s) URL): {@link SseRedirectError};
+ * - an event grew past `maxEventSize` characters before it ended: {@link SseEventTooLargeError};
  * - the server could not be reached `maxAttempts` times in a row: {@link SseAttemptsExhaustedError}, whose
  *   `cause` is the last network error.
  *
@@ -75,5 +76,16 @@ export class SseAttemptsExhaustedError extends SseClientError {
     cause: unknown,
   ) {
     super('WEIR_SSE_CLIENT_ATTEMPTS_EXHAUSTED', `Event stream ${url}: ${attempts} connection attempts in a row failed`, url, { cause })
+  }
+}
+
+/** The event being received held more than `limit` characters (its data and unfinished line) without ending. */
+export class SseEventTooLargeError extends SseClientError {
+  constructor(
+    url: string,
+    readonly limit: number,
+    readonly actual: number,
+  ) {
+    super('WEIR_SSE_CLIENT_EVENT_TOO_LARGE', `Event stream ${url}: an event grew past ${limit} characters (${actual}) without ending`, url)
   }
 }

@@ -36,6 +36,8 @@ export interface SseClientOptions {
   readonly maxRedirects?: number
   /** Statuses treated like a network error — reconnect with backoff — instead of failing the stream (default none; e.g. `[502, 503, 504]`). */
   readonly reconnectOnStatus?: readonly number[]
+  /** Characters an event may hold before it ends (its data and an unfinished line); past it the stream fails with `SseEventTooLargeError` (default 4 Mi). */
+  readonly maxEventSize?: number
   /** Settings of the shared pool `Http.singleRequest` creates for the origin (ignored with `connect`). */
   readonly pool?: PoolSettingsInput
   /** TLS options for https URLs (ignored with `connect`). */
@@ -55,6 +57,7 @@ export interface SseClientSettings {
   readonly maxAttempts: number
   readonly maxRedirects: number
   readonly reconnectOnStatus: ReadonlySet<number>
+  readonly maxEventSize: number
   readonly connect: SseConnect
 }
 
@@ -63,6 +66,8 @@ const DEFAULT_BACKOFF_FACTOR = 2
 const DEFAULT_MAX_BACKOFF = 30_000
 /** The redirect limit of fetch (WHATWG Fetch §4.4 "HTTP-redirect fetch", step 5). */
 const DEFAULT_MAX_REDIRECTS = 20
+/** Bounds the memory a stream that never ends an event can take (the format itself has no limit). */
+const DEFAULT_MAX_EVENT_SIZE = 4 * 1024 * 1024
 
 /** Whether `url` is an absolute http(s) URL; the parsed URL or undefined. */
 export function httpUrl(url: string | URL, base?: URL): URL | undefined {
@@ -109,6 +114,7 @@ export function resolveOptions(url: string | URL, options: SseClientOptions): Ss
     maxAttempts: positiveInt('maxAttempts', options.maxAttempts, Infinity, 1),
     maxRedirects: positiveInt('maxRedirects', options.maxRedirects, DEFAULT_MAX_REDIRECTS, 0),
     reconnectOnStatus,
+    maxEventSize: positiveInt('maxEventSize', options.maxEventSize, DEFAULT_MAX_EVENT_SIZE, 1),
     connect: options.connect ?? ((req, { materializer }) => Http.singleRequest(req, { materializer, settings: pool, tls })),
   }
 }
