@@ -71,7 +71,7 @@ describe('SseClient over real sockets', () => {
       mat.shutdown()
     })
     const url = `http://127.0.0.1:${binding.port}/events`
-    const failure = await SseClient.source(url, { pool: { keepAliveTimeout: '100ms' } }).runWith(Sink.ignore(), mat).then(
+    const failure = await SseClient.source(url, { pool: { poolIdleTimeout: '100ms' } }).runWith(Sink.ignore(), mat).then(
       () => undefined,
       (e: unknown) => e,
     )
