@@ -107,6 +107,20 @@ describe('SseParser', () => {
     expect(parseAll(['data: a']).events).toEqual([])
   })
 
+  it('starts from a given last event ID, kept by events without an id and reset by an empty id', () => {
+    const parser = new SseParser({ lastEventId: '41' })
+    expect(parser.lastEventId).toBe('41')
+    expect(parser.feed('data: a\n\nid: 42\ndata: b\n\nid\ndata: c\n\n')).toEqual([msg('a', '41'), msg('b', '42'), msg('c', '')])
+  })
+
+  it('reports the characters held for the event being received', () => {
+    const parser = new SseParser()
+    parser.feed('data: abc\ndata: d')
+    expect(parser.pendingLength).toBe('abc\n'.length + 'data: d'.length)
+    parser.feed('\n\n')
+    expect(parser.pendingLength).toBe(0)
+  })
+
   it('accepts strings as well as bytes', () => {
     expect(parseAll(['da', 'ta: ', 'x\r', '\n\r\n']).events).toEqual([msg('x')])
   })

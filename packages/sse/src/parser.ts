@@ -41,9 +41,26 @@ export class SseParser {
   #lastEventId = ''
   #retry: number | undefined = undefined
 
+  /**
+   * With `lastEventId`, the stream starts with that last event ID (what a reconnecting client
+   * carries over from its previous connection: an event without an `id` field keeps it).
+   */
+  constructor(options: { readonly lastEventId?: string } = {}) {
+    const id = options.lastEventId ?? ''
+    this.#idBuffer = id
+    this.#lastEventId = id
+  }
+
   /** The last event ID committed by a dispatch (what a reconnecting client sends as `Last-Event-ID`). */
   get lastEventId(): string {
     return this.#lastEventId
+  }
+  /**
+   * Characters held for the event being received: its data so far and the unfinished line (a client
+   * bounds this against a stream that never ends an event).
+   */
+  get pendingLength(): number {
+    return this.#data.length + this.#line.length
   }
   /** The reconnection time the stream set last, in milliseconds, or undefined. */
   get reconnectionTime(): number | undefined {
