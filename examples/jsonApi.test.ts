@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest'
 import { HttpEntity, HttpRequest } from '@weir/http'
 import { testRoute } from '@weir/testkit'
-import { bookApi } from './jsonApi.js'
+import { WebSocket as WsClient } from 'ws'
+import { Http } from '@weir/http'
+import { bookApi, exampleRoute } from './jsonApi.js'
 
 const postBook = (body: unknown): HttpRequest => HttpRequest.post('/books', HttpEntity.json(body))
 
@@ -47,5 +49,30 @@ describe('the JSON API example', () => {
 
   it('gives the report route a longer request timeout', async () => {
     expect((await testRoute(bookApi(), HttpRequest.get('/report'))).requestTimeoutMs).toBe(60_000)
+  })
+
+  it('serves the API and the WebSocket echo over real sockets, and a plain GET to /echo gets 426', async () => {
+    const binding = await Http.newServerAt('127.0.0.1', 0).bindRoute(exampleRoute())
+    try {
+      const base = `http://127.0.0.1:${binding.port}`
+      const created = await fetch(`${base}/books`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Dune', author: 'Frank Herbert', year: 1965 }) })
+      expect(created.status).toBe(201)
+      const plain = await fetch(`${base}/echo`)
+      expect(plain.status).toBe(426)
+      expect(plain.headers.get('upgrade')).toBe('websocket')
+      const ws = new WsClient(`ws://127.0.0.1:${binding.port}/echo`)
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
+      const replies: string[] = []
+      const got = new Promise<void>((resolve) => ws.on('message', (d) => (replies.push(String(d)), replies.length === 2 && resolve())))
+      ws.send('hello')
+      ws.send('again')
+      await got
+      expect(replies).toEqual(['echo: hello', 'echo: again'])
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+      ws.close(1000)
+      expect(await closed).toBe(1000)
+    } finally {
+      await binding.terminate('1s')
+    }
   })
 })

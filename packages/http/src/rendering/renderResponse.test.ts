@@ -4,7 +4,7 @@ import { Headers } from '../model/Headers.js'
 import { HttpResponse } from '../model/HttpMessage.js'
 import { stripHopByHop } from './hopByHop.js'
 import { ResponseRenderingError } from './errors.js'
-import { framingOf, renderChunk, renderStrict, type ResponseContext } from './renderResponse.js'
+import { framingOf, renderChunk, renderHead, renderStrict, type ResponseContext } from './renderResponse.js'
 
 const ctx: ResponseContext = { requestMethod: 'GET', requestVersion: '1.1', close: false, date: 'Sat, 21 Nov 2026 20:00:00 GMT' }
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1')
@@ -95,5 +95,13 @@ describe('stripHopByHop', () => {
   it('keeps end-to-end fields only', () => {
     const h = stripHopByHop(Headers.from([['Connection', 'keep-alive, X-Hop'], ['X-Hop', '1'], ['Keep-Alive', 'timeout=5'], ['Via', '1.1 lb'], ['Accept', '*/*']]))
     expect([...h].map(([n]) => n)).toEqual(['Via', 'Accept'])
+  })
+
+  it('keeps the Upgrade field of a 426 (and announces it in Connection), and only there', () => {
+    const ctx = { requestMethod: 'GET', requestVersion: '1.1' as const, close: false, date: 'D' }
+    const h = Headers.from([['Upgrade', 'websocket']])
+    expect(renderHead(HttpResponse.empty(426, h), ctx, 'none')).toBe('HTTP/1.1 426 Upgrade Required\r\nDate: D\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n')
+    expect(renderHead(HttpResponse.empty(426, h), { ...ctx, close: true }, 'none')).toContain('Connection: close, upgrade\r\n')
+    expect(renderHead(HttpResponse.empty(200, h), ctx, 'none')).not.toContain('Upgrade')
   })
 })

@@ -77,9 +77,17 @@ export function renderHead(res: HttpResponse, ctx: ResponseContext, framing: Bod
   if (!hasContentType && e.contentType !== undefined && framing !== 'none') head += `Content-Type: ${e.contentType}\r\n`
   if (framing === 'content-length') head += `Content-Length: ${e.kind === 'strict' ? e.data.length : e.contentLength}\r\n`
   else if (framing === 'chunked') head += 'Transfer-Encoding: chunked\r\n'
-  if (ctx.close || framing === 'close-delimited') head += 'Connection: close\r\n'
+  // 426 Upgrade Required must say which protocols (RFC 9110 §15.5.22): the one hop-by-hop field a handler may set
+  const upgrade = res.status === 426 ? res.headers.get('upgrade') : undefined
+  if (upgrade !== undefined) {
+    checkField('Upgrade', upgrade)
+    head += `Upgrade: ${upgrade}\r\n`
+  }
+  const upgradeToken = upgrade === undefined ? '' : ', upgrade'
+  if (ctx.close || framing === 'close-delimited') head += `Connection: close${upgradeToken}\r\n`
   else {
-    if (ctx.requestVersion === '1.0') head += 'Connection: keep-alive\r\n'
+    if (ctx.requestVersion === '1.0') head += `Connection: keep-alive${upgradeToken}\r\n`
+    else if (upgrade !== undefined) head += 'Connection: upgrade\r\n'
     if (ctx.keepAliveTimeoutSec !== undefined) head += `Keep-Alive: timeout=${ctx.keepAliveTimeoutSec}\r\n`
   }
   return head + '\r\n'

@@ -31,3 +31,4 @@ export {
 export { entity, entityAs, asJson, asText, asBytes, asStream, asNdjson, EntityDecodingError, type EntityReader, type EntityRead, type StrictReaderOptions } from './entity.js'
 export { accepts, mediaType } from './negotiation.js'
 export { compressResponses, decompressRequests } from './codingDirectives.js'
+export { handleWebSocket } from './webSocketDirective.js'
