@@ -41,6 +41,7 @@ import { renderRequestHead, requestFramingOf } from '../rendering/renderRequest.
 import { LAST_CHUNK, renderChunk } from '../rendering/renderResponse.js'
 import { ConnectError, ConnectionResetError, ConnectTimeoutError, TcpError } from '../tcp/errors.js'
 import { clientChannels } from './diagnostics.js'
+import { strictBodyOf } from '../connection/strictBody.js'
 import {
   ClientIdleTimeoutError,
   ClosedBeforeResponseError,
@@ -52,8 +53,6 @@ import {
 } from './errors.js'
 import type { ClientSettings } from './ClientSettings.js'
 
-/** Bodies at most this large that arrived with their head are given to the caller as strict entities. */
-const STRICT_BODY_LIMIT = 64 * 1024
 /** A response entity the caller cancelled is read and dropped (keeping the connection) if at most this much is left. */
 const CANCELLED_BODY_DRAIN_LIMIT = 64 * 1024
 
@@ -329,21 +328,10 @@ class ClientConnectionLogic extends GraphStageLogic {
 
   /** When the whole (small) body is already parsed, take it from the events: a strict entity. */
   #strictBody(): Uint8Array | undefined {
-    const events = this.#events
-    const parts: Uint8Array[] = []
-    let total = 0
-    for (let i = this.#ei; i < events.length; i++) {
-      const ev = events[i]!
-      if (ev.type === 'body') {
-        total += ev.data.length
-        if (total > STRICT_BODY_LIMIT) return undefined
-        parts.push(ev.data)
-      } else if (ev.type === 'end') {
-        this.#ei = i // the 'end' event still runs, and ends the exchange
-        return concatBytes(parts, total)
-      } else return undefined
-    }
-    return undefined
+    const body = strictBodyOf(this.#events, this.#ei)
+    if (body === undefined) return undefined
+    this.#ei = body.endIndex // the 'end' event still runs, and ends the exchange
+    return body.data
   }
 
   #endResponse(): void {

@@ -41,11 +41,12 @@ import {
 } from '@weir/core'
 import { channels, type ServerCloseReason, type ServerCounters, type WireTrace } from '../diagnostics.js'
 import { Headers } from '../model/Headers.js'
-import { HttpEntity, concatBytes } from '../model/HttpEntity.js'
+import { HttpEntity } from '../model/HttpEntity.js'
 import { HttpRequest, type HttpResponse } from '../model/HttpMessage.js'
 import type { RequestEvent, RequestStart } from '../parsing/events.js'
 import { framingOf, renderChunk, renderHead, renderStrict, LAST_CHUNK, type ResponseContext } from '../rendering/renderResponse.js'
 import { ClientGone, type ClientGoneReason } from './ClientGone.js'
+import { strictBodyOf } from '../connection/strictBody.js'
 import { ServedRequest } from './servedRequest.js'
 import { ConnectionResetError } from '../tcp/errors.js'
 import { clockDate } from './clock.js'
@@ -73,8 +74,6 @@ export class LingerTimeoutError extends WeirError {
   }
 }
 
-/** Bodies at most this large that arrived with their head are given to the handler as strict entities. */
-const STRICT_BODY_LIMIT = 64 * 1024
 /** An early response keeps the connection if at most this much of the request body is left to drain. */
 const EARLY_RESPONSE_DRAIN_LIMIT = 64 * 1024
 
@@ -341,21 +340,10 @@ class ServerConnectionLogic extends GraphStageLogic {
 
   /** When the whole (small) body is already parsed, take it from the events: a strict entity. */
   #strictBody(): Uint8Array | undefined {
-    const events = this.#events
-    const parts: Uint8Array[] = []
-    let total = 0
-    for (let i = this.#ei; i < events.length; i++) {
-      const ev = events[i]!
-      if (ev.type === 'body') {
-        total += ev.data.length
-        if (total > STRICT_BODY_LIMIT) return undefined
-        parts.push(ev.data)
-      } else if (ev.type === 'end') {
-        this.#ei = i + 1
-        return concatBytes(parts, total)
-      } else return undefined // trailers or an error: stream it
-    }
-    return undefined
+    const body = strictBodyOf(this.#events, this.#ei)
+    if (body === undefined) return undefined
+    this.#ei = body.endIndex + 1
+    return body.data
   }
 
   /** Per-request timeout overrides arrive here (from the handler, outside the stage); one per connection. */
