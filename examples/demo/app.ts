@@ -116,8 +116,8 @@ export async function startDemo(config: DemoConfig = defaultConfig): Promise<Dem
   const ticker = setInterval(() => topic.publish({ kind: 'tick', seq: ++seq, n: ++ticks }), config.tickMs)
   const toEvent = (e: FeedEvent): ServerSentEvent => ({ id: String(e.seq), event: e.kind, data: JSON.stringify(e) })
 
-  let app: HttpServerBinding | undefined
-  const appCounters = (): ReturnType<HttpServerBinding['counters']> => app?.counters() ?? { connectionsAccepted: 0, connectionsOpen: 0, requests: 0, closesByReason: {} }
+  const bound: { app?: HttpServerBinding } = {} // the app's counters are read from the binding once there is one
+  const appCounters = (): ReturnType<HttpServerBinding['counters']> => bound.app?.counters() ?? { connectionsAccepted: 0, connectionsOpen: 0, requests: 0, closesByReason: {} }
   const sources = { app: appCounters, upstream: () => upstream.counters(), sseSessions: () => feedSessions.count, dashboards: () => dashboards.count }
   const feed = new DiagnosticsFeed(sources, { materializer: mat, intervalMs: config.snapshotMs })
   const prometheus = metrics({ ...sources, topicSubscribers: () => topic.subscriberCount })
@@ -163,7 +163,20 @@ export async function startDemo(config: DemoConfig = defaultConfig): Promise<Dem
     pathPrefix(PROXY_PREFIX.slice(1), () => extractRequest((req) => proxy.forward(req))),
   )
 
-  app = await Http.newServerAt(config.host, config.port).withMaterializer(mat).bindRoute(route)
+  let app: HttpServerBinding
+  try {
+    app = await Http.newServerAt(config.host, config.port).withMaterializer(mat).bindRoute(route)
+  } catch (e) {
+    // the port is taken (or the bind timed out): release what was started, then report
+    clearInterval(ticker)
+    feed.close()
+    topic.close()
+    await proxy.shutdown('1s')
+    await upstream.terminate('1s')
+    mat.shutdown()
+    throw e
+  }
+  bound.app = app
   const base = `http://${config.host}:${app.port}`
   const urls: DemoUrls = {
     diagnostics: `${base}/diagnostics`,
@@ -174,13 +187,12 @@ export async function startDemo(config: DemoConfig = defaultConfig): Promise<Dem
     upstream: `http://${config.host}:${upstream.port}/`,
   }
 
-  const bound = app
   let stopping: Promise<ShutdownReport> | undefined
   const stop = (why: string): Promise<ShutdownReport> =>
     (stopping ??= (async () => {
       const started = Date.now()
       clearInterval(ticker)
-      const appBefore = bound.counters().closesByReason
+      const appBefore = app.counters().closesByReason
       const upstreamBefore = upstream.counters().closesByReason
       // End the streams first (their cleanup runs with reason 'shutdown'), so that terminating
       // finds only requests that complete.
@@ -190,7 +202,7 @@ export async function startDemo(config: DemoConfig = defaultConfig): Promise<Dem
       feed.close()
       topic.close()
       const poolConnections = proxy.pool.stats().connections
-      await bound.terminate(config.shutdownDeadline)
+      await app.terminate(config.shutdownDeadline)
       await proxy.shutdown('2s')
       await upstream.terminate('2s')
       mat.shutdown()
@@ -198,11 +210,11 @@ export async function startDemo(config: DemoConfig = defaultConfig): Promise<Dem
         why,
         feedSessions: countBy(sessionEnds.slice(endsBefore)),
         dashboards: dashboardCount,
-        appConnections: closesDuring(appBefore, bound.counters().closesByReason),
+        appConnections: closesDuring(appBefore, app.counters().closesByReason),
         upstreamConnections: closesDuring(upstreamBefore, upstream.counters().closesByReason),
         poolConnections,
         durationMs: Date.now() - started,
       }
     })())
-  return { urls, app: bound, upstream, feedSessions, materializer: mat, stop }
+  return { urls, app, upstream, feedSessions, materializer: mat, stop }
 }

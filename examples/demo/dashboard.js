@@ -1,6 +1,7 @@
 // The diagnostics page's script: plain JS, no dependencies. It subscribes to /diagnostics/events
 // (server-sent `snapshot` events, see examples/demo/diagnostics.ts), keeps the last WINDOW
 // snapshots, and draws four SVG line charts. State is left on window.weirDashboard for tests.
+/* global window, document, EventSource */
 'use strict'
 ;(() => {
   const WINDOW = 120

@@ -8,7 +8,7 @@
  * The channels are process-wide: the event log shows the events of every weir server in the
  * process (the app and its upstream); the numbers come from each server's own counters.
  */
-import diagnostics_channel from 'node:diagnostics_channel'
+import type { Channel } from 'node:diagnostics_channel'
 import { Source, type Materializer } from '@weir/core'
 import { diagnosticsChannels, type HttpServerBinding } from '@weir/http'
 import { Topic, type LocalTopic, type ServerSentEvent, type SseSession } from '@weir/sse'
@@ -67,7 +67,7 @@ const WATCHED = {
   timeout: diagnosticsChannels.timeout,
   'early-response': diagnosticsChannels.earlyResponse,
   'bad-request': diagnosticsChannels.badRequest,
-} as const satisfies Record<string, diagnostics_channel.Channel>
+} as const satisfies Record<string, Channel>
 
 function detailOf(event: keyof typeof WATCHED, m: Record<string, unknown>): string {
   switch (event) {
@@ -105,7 +105,7 @@ export class DiagnosticsFeed {
     this.#keep = options.keepEvents ?? 30
     this.#burstMs = options.burstMs ?? 100
     this.#topic = Topic.local<DiagnosticsSnapshot>({ materializer: options.materializer, bufferSize: 16, slowConsumer: 'drop-oldest' })
-    for (const [event, channel] of Object.entries(WATCHED) as [keyof typeof WATCHED, diagnostics_channel.Channel][]) {
+    for (const [event, channel] of Object.entries(WATCHED) as [keyof typeof WATCHED, Channel][]) {
       const onMessage = (m: unknown): void => this.#record(event, m as Record<string, unknown>)
       channel.subscribe(onMessage)
       this.#unsubscribe.push(() => channel.unsubscribe(onMessage))

@@ -39,7 +39,10 @@ const config: DemoConfig = {
   upstreamPort: intFromEnv('DEMO_UPSTREAM_PORT', defaultConfig.upstreamPort),
   tickMs: intFromEnv('DEMO_TICK_MS', defaultConfig.tickMs) || defaultConfig.tickMs,
 }
-const demo = await startDemo(config)
+const demo = await startDemo(config).catch((e: unknown) => {
+  console.error(`weir demo could not start: ${e instanceof Error ? e.message : String(e)}`)
+  process.exit(1)
+})
 const u = demo.urls
 console.log(
   [

@@ -13,6 +13,8 @@ export interface UpstreamEcho {
   readonly path: string
   readonly via: string | null
   readonly bodyBytes: number
+  /** The names of the header fields it received, lower-cased. */
+  readonly headerNames: readonly string[]
 }
 
 /** Starts the upstream on `host:port` (0: any free port). */
@@ -27,6 +29,7 @@ export async function startUpstream(host: string, port: number, materializer: Ma
         path: req.target,
         via: req.headers.get('via') ?? null,
         bodyBytes: body.data.byteLength,
+        headerNames: [...req.headers].map(([name]) => name.toLowerCase()),
       }
       return HttpResponse.json(echo)
     })
