@@ -172,6 +172,7 @@ describe('pnpm demo', () => {
       }
       expect(await lastY()).toBe(150) // the baseline: no session
 
+      const closesBefore = Number(await tile('closes'))
       const client = await feedClient()
       await expect.poll(() => tile('sse-sessions'), { timeout: 10_000 }).toBe('1')
       expect(await lastY()).toBeLessThan(150)
@@ -179,6 +180,7 @@ describe('pnpm demo', () => {
       await client.reset()
       await expect.poll(() => tile('sse-sessions'), { timeout: 10_000 }).toBe('0')
       expect(await lastY()).toBe(150)
+      await expect.poll(async () => Number(await tile('closes')), { timeout: 10_000 }).toBeGreaterThan(closesBefore)
       await expect.poll(() => page.locator('#legend-closes').textContent(), { timeout: 10_000 }).toContain('client-rst')
       await expect.poll(() => page.locator('#events').textContent(), { timeout: 10_000 }).toContain('rst')
 
