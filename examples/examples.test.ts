@@ -1,5 +1,5 @@
 /**
- * The README's example scripts run: each is started as `pnpm <script>` would start it, does what
+ * The README's example scripts run (`pnpm example`, `example:routing`, `example:proxy`, `example:cluster`): each is started as `pnpm <script>` would start it, does what
  * it prints, and exits 0 on its own (nothing left running).
  */
 import { spawn } from 'node:child_process'
@@ -59,5 +59,26 @@ describe('the example scripts', () => {
       'GET /books?limit=many 400',
       'GET /report 200',
     ])
+    expect(run.stdout).toContain('WS /echo → echo: hello')
+  })
+
+  it('`pnpm example:proxy` (examples/proxy.ts) proxies to an upstream, strips its hop-by-hop fields, and answers 502 once it is gone', async () => {
+    const run = await runScript('example:proxy')
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('200 GET /v2/users?id=3 via=1.1 weir xff=127.0.0.1')
+    expect(run.stdout).toContain('connection header from upstream: none | via: 1.1 weir')
+    expect(run.stdout).toMatch(/^502 502 Bad Gateway: .*\(WEIR_HTTP_TCP_CONNECT_FAILED\)\./m)
+  })
+
+  it('`pnpm example:cluster` (examples/cluster.ts) serves from two cluster workers on one port and stops them', async () => {
+    const run = await runScript('example:cluster', 30_000)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^2 workers listening on 127\.0\.0\.1:\d+ \(the same port: true\)$/m)
+    const split = /answers by worker: (\d+) \+ (\d+)/.exec(run.stdout)
+    expect(split).not.toBeNull() // both workers answered
+    expect(Number(split![1]) + Number(split![2])).toBe(8)
+    expect(run.stdout).toContain('workers stopped')
   })
 })

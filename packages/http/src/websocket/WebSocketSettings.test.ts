@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { webSocketSettings, webSocketSettingsSpec } from './WebSocketSettings.js'
 
@@ -16,10 +15,5 @@ describe('WebSocket settings', () => {
   it('rejects a bad value or an unknown setting, naming it', () => {
     expect(() => webSocketSettings({ pongTimeout: 'soon' })).toThrow(expect.objectContaining({ code: 'WEIR_HTTP_INVALID_SETTING', setting: 'pongTimeout', value: 'soon' }))
     expect(() => webSocketSettings({ pingEvery: '1s' } as never)).toThrow(expect.objectContaining({ code: 'WEIR_HTTP_INVALID_SETTING', setting: 'pingEvery' }))
-  })
-
-  it('is documented in the README with its defaults', () => {
-    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8')
-    for (const [name, spec] of Object.entries(webSocketSettingsSpec)) expect(readme).toContain(`| \`${name}\` | \`'${String(spec.default)}'\` |`)
   })
 })
