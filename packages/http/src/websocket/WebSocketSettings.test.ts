@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { webSocketSettings, webSocketSettingsSpec } from './WebSocketSettings.js'
+import { webSocketSettings } from './WebSocketSettings.js'
 
 describe('WebSocket settings', () => {
   it('decodes durations and sizes, with defaults for the rest', () => {
