@@ -15,11 +15,12 @@ describe('README operator catalogue', () => {
 })
 
 describe('README settings table', async () => {
-  const { readmeSettings, settingsTable, readmeRoutingSettings, routingSettingsTable, readmeWebSocketSettings, webSocketSettingsTable } = await import('./settings.js')
+  const { readmeSettings, settingsTable, readmeRoutingSettings, routingSettingsTable, readmeWebSocketSettings, webSocketSettingsTable, readmeCodingSettings, codingSettingsTable } = await import('./settings.js')
   it('matches the settings codecs (run `pnpm docs:settings` after changing them)', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
     expect(readmeSettings(readme)).toBe(settingsTable())
     expect(readmeRoutingSettings(readme)).toBe(routingSettingsTable())
     expect(readmeWebSocketSettings(readme)).toBe(webSocketSettingsTable())
+    expect(readmeCodingSettings(readme)).toBe(codingSettingsTable())
   })
 })
