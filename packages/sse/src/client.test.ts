@@ -24,10 +24,12 @@ interface Exchange {
 /** A `connect` whose requests the test answers one by one. */
 class FakeServer {
   readonly requests: HttpRequest[] = []
+  readonly signals: AbortSignal[] = []
   readonly #unanswered: Exchange[] = []
-  readonly connect: SseConnect = (request) =>
+  readonly connect: SseConnect = (request, { signal }) =>
     new Promise<HttpResponse>((resolve, reject) => {
       this.requests.push(request)
+      this.signals.push(signal)
       this.#unanswered.push({ request, respond: resolve, fail: reject })
     })
 
@@ -369,12 +371,14 @@ describe('SseClient.source', () => {
     expect(server.requests).toHaveLength(1)
   })
 
-  it('close() while a request is on its way: the late response\'s body is cancelled', async () => {
+  it('close() while a request is on its way: its signal aborts, and a late response\'s body is cancelled', async () => {
     const { time, server, control, events } = client()
     await time.settle()
     const ex = server.take()
+    expect(server.signals[0]!.aborted).toBe(false)
     control.close()
     await events.expectComplete()
+    expect(server.signals[0]!.aborted).toBe(true) // the request in flight is abandoned (a pool drops it)
     const body = await open(ex, time)
     await body.expectCancellation()
   })

@@ -49,6 +49,8 @@ export interface ClientOptions {
   readonly tls?: TlsConnectionOptions
   /** Settings of the shared pool, used when this request creates it. */
   readonly settings?: PoolSettingsInput
+  /** Abandon the request when this signal aborts (see `HostConnectionPool.request`). */
+  readonly signal?: AbortSignal
 }
 
 export const HttpClient = {
@@ -60,7 +62,7 @@ export const HttpClient = {
     } catch (e) {
       return Promise.reject(e)
     }
-    return pool.request(req)
+    return pool.request(req, options.signal === undefined ? {} : { signal: options.signal })
   },
 
   /** A pool of connections to one origin (`http://host:port`). */

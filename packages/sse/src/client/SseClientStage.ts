@@ -19,7 +19,7 @@
  * original URL (as the browser's EventSource does). Cancellation and `close()` stop everything at once: the body is
  * cancelled (its connection closed), the timer dropped, a response still on its way cancelled when it arrives.
  */
-import { GraphStageLogic, GraphStageWithMaterializedValue, Outlet, SourceShape, SubSinkInlet, type OutHandler, type SubSinkInletHandler } from '@weir/core'
+import { GraphStageLogic, StreamDetachedError, GraphStageWithMaterializedValue, Outlet, SourceShape, SubSinkInlet, type OutHandler, type SubSinkInletHandler } from '@weir/core'
 import { HttpClientError, HttpEntity, HttpParseError, HttpRequest, InvalidRequestError, PoolShutDownError, TcpError, type HttpResponse } from '@weir/http'
 import { SseParser, type ParsedEvent } from '../parser.js'
 import type { ServerSentEvent } from '../ServerSentEvent.js'
@@ -100,7 +100,11 @@ class SseClientLogic extends GraphStageLogic implements OutHandler, SubSinkInlet
     this.#connect(this.#settings.url, 0)
   }
 
+  /** Aborts the request in flight (the stream stopped before its response came). */
+  #abortConnect: AbortController | undefined = undefined
+
   override postStop(): void {
+    if (this.#state.kind === 'connecting') this.#abortConnect?.abort(new StreamDetachedError('The SSE client stream stopped'))
     if (this.#state.kind === 'open') this.#state.body.cancel()
     this.#state = { kind: 'stopped' }
     this.#control.stopped(this.#closeReason === 'failed' ? this.#error : undefined, this.#closeReason === 'failed')
@@ -151,9 +155,11 @@ class SseClientLogic extends GraphStageLogic implements OutHandler, SubSinkInlet
     if (!headers.has('cache-control')) headers = headers.add('Cache-Control', 'no-cache')
     if (this.#lastEventId.length > 0) headers = headers.add('Last-Event-ID', utf8Field(this.#lastEventId))
     const request = HttpRequest.get(url.href, headers)
+    const abort = new AbortController()
+    this.#abortConnect = abort
     let pending: Promise<HttpResponse>
     try {
-      pending = this.#settings.connect(request, { materializer: this.materializer })
+      pending = this.#settings.connect(request, { materializer: this.materializer, signal: abort.signal })
     } catch (e) {
       pending = Promise.reject(e)
     }

@@ -11,7 +11,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
  * Sends one request of the client and resolves with the response once its head arrived (the entity streamed).
  * The default sends it through `Http.singleRequest` on the stream's materializer.
  */
-export type SseConnect = (request: HttpRequest, context: { readonly materializer: Materializer }) => Promise<HttpResponse>
+export type SseConnect = (request: HttpRequest, context: { readonly materializer: Materializer; readonly signal: AbortSignal }) => Promise<HttpResponse>
 
 /** How the delay grows while connection attempts keep failing. */
 export interface SseBackoff {
@@ -115,6 +115,6 @@ export function resolveOptions(url: string | URL, options: SseClientOptions): Ss
     maxRedirects: positiveInt('maxRedirects', options.maxRedirects, DEFAULT_MAX_REDIRECTS, 0),
     reconnectOnStatus,
     maxEventSize: positiveInt('maxEventSize', options.maxEventSize, DEFAULT_MAX_EVENT_SIZE, 1),
-    connect: options.connect ?? ((req, { materializer }) => Http.singleRequest(req, { materializer, settings: pool, tls })),
+    connect: options.connect ?? ((req, { materializer, signal }) => Http.singleRequest(req, { materializer, settings: pool, tls, signal })),
   }
 }
