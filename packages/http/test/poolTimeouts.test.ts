@@ -305,4 +305,13 @@ describe('pool retries', () => {
     await until(time, () => p.stats().connections === 0, 'the pool to close the connection')
     expect(p.stats().closed).toEqual({ 'keep-alive-timeout': 1 })
   })
+
+  it('fails a request whose connection cannot even be built, and keeps no connection for it', async () => {
+    const time = virtualTime()
+    const broken = new Error('no transport')
+    const p = Http.hostPool('http://127.0.0.1:9', {}, { materializer: time.materializer, transport: () => { throw broken } })
+    await expect(p.request(HttpRequest.get('/'))).rejects.toBe(broken)
+    expect(p.stats()).toMatchObject({ connections: 0, opened: 0, running: 0, queued: 0 })
+    await p.shutdown('1s')
+  })
 })

@@ -138,7 +138,7 @@ export class HostConnectionPool {
       return Promise.reject(new ConnectionAbortedError(this.remote, false, 'aborted'))
     }
     try {
-      renderRequestHead(req, { authority: this.origin.authority, close: false }, requestFramingOf(req))
+      renderRequestHead(req, { authority: this.origin.authority, close: false, userAgent: this.settings.userAgent }, requestFramingOf(req)) // (the connection reuses it)
     } catch (e) {
       return Promise.reject(e instanceof HttpClientError ? e : new InvalidRequestError(`Cannot send request: ${(e as Error).message}`))
     }
@@ -269,7 +269,14 @@ export class HostConnectionPool {
           if (idle === undefined) return
           this.#close(idle, 'make-room')
         }
-        slot = this.#open()
+        const opened = this.#open()
+        if (!(opened instanceof Slot)) {
+          this.#waiting.shift()
+          this.#running--
+          next.reject(opened)
+          continue
+        }
+        slot = opened
       }
       this.#waiting.shift()
       this.#assign(slot, next)
@@ -309,11 +316,9 @@ export class HostConnectionPool {
     return undefined
   }
 
-  #open(): Slot {
+  /** A new connection, or what prevented building one. */
+  #open(): Slot | unknown {
     const s = new Slot(this.#mat.scheduler.now())
-    this.#slots.add(s)
-    this.#opened++
-    if (clientChannels.poolConnectionOpened.hasSubscribers) clientChannels.poolConnectionOpened.publish({ remote: this.remote, id: s.id })
     const hooks = {
       onResponseHead: (info: { keepAlive: boolean; keepAliveTimeoutMs: number | undefined }) => {
         s.keepAlive = info.keepAlive
@@ -322,13 +327,23 @@ export class HostConnectionPool {
       onExchangeDone: () => this.#exchangeDone(s),
       onEntityCancelled: () => this.#close(s, 'entity-cancelled'),
     }
-    const [queue, done] = Source.queue<HttpRequest>(this.settings.pipeliningLimit, 'fail')
-      .viaMat(clientConnectionFlow(this.origin, this.settings, this.#transport, hooks, s.id), Keep.left)
-      .toMat(
-        Sink.foreach<HttpResponse>((res) => this.#responded(s, res)),
-        Keep.both,
-      )
-      .run(this.#mat)
+    let queue: SourceQueue<HttpRequest>
+    let done: Promise<void>
+    try {
+      ;[queue, done] = Source.queue<HttpRequest>(this.settings.pipeliningLimit, 'fail')
+        .viaMat(clientConnectionFlow(this.origin, this.settings, this.#transport, hooks, s.id), Keep.left)
+        .toMat(
+          Sink.foreach<HttpResponse>((res) => this.#responded(s, res)),
+          Keep.both,
+        )
+        .run(this.#mat)
+    } catch (e) {
+      // the transport could not even be built (e.g. bad TLS options): no connection, the request fails
+      return e
+    }
+    this.#slots.add(s)
+    this.#opened++
+    if (clientChannels.poolConnectionOpened.hasSubscribers) clientChannels.poolConnectionOpened.publish({ remote: this.remote, id: s.id })
     s.queue = queue
     done.then(
       () => this.#lost(s, undefined),

@@ -46,8 +46,22 @@ function bodyExpected(method: string): boolean {
   return method === 'POST' || method === 'PUT' || method === 'PATCH'
 }
 
+/**
+ * The last head rendered for a request, by request: a pool renders a request once to refuse a malformed one before
+ * it reaches a connection, and the connection then writes the same head without rendering it again.
+ */
+const rendered = new WeakMap<HttpRequest, { readonly ctx: RequestRenderContext; readonly framing: RequestFraming; readonly head: string }>()
+
 /** The request line and header block of `req`, ending with the empty line. Throws on a request that would break framing. */
 export function renderRequestHead(req: HttpRequest, ctx: RequestRenderContext, framing: RequestFraming): string {
+  const last = rendered.get(req)
+  if (last !== undefined && last.framing === framing && last.ctx.authority === ctx.authority && last.ctx.close === ctx.close && last.ctx.userAgent === ctx.userAgent) return last.head
+  const head = renderHead(req, ctx, framing)
+  rendered.set(req, { ctx, framing, head })
+  return head
+}
+
+function renderHead(req: HttpRequest, ctx: RequestRenderContext, framing: RequestFraming): string {
   if (!TOKEN.test(req.method)) throw new TypeError(`invalid method ${JSON.stringify(req.method)}`)
   const target = originForm(req.target)
   if (target.length === 0 || hasControlOrSpace(target)) throw new TypeError(`invalid request target ${JSON.stringify(req.target)}`)
