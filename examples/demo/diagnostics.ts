@@ -104,7 +104,7 @@ export class DiagnosticsFeed {
     this.#sources = sources
     this.#keep = options.keepEvents ?? 30
     this.#burstMs = options.burstMs ?? 100
-    this.#topic = Topic.local<DiagnosticsSnapshot>({ materializer: options.materializer, bufferSize: 16, slowConsumer: 'drop-oldest' })
+    this.#topic = Topic.local<DiagnosticsSnapshot>({ bufferSize: 16, slowConsumer: 'drop-oldest' })
     for (const [event, channel] of Object.entries(WATCHED) as [keyof typeof WATCHED, Channel][]) {
       const onMessage = (m: unknown): void => this.#record(event, m as Record<string, unknown>)
       channel.subscribe(onMessage)

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Sink, Source, Materializer } from '@weir/core'
 import { assertAllStagesStopped } from '@weir/testkit'
-import { encode, encodeEvent } from './encoder.js'
+import { encode, encodeEvent, encodeEventBytes } from './encoder.js'
 import { SseParser } from './parser.js'
 import { HEARTBEAT, SseEncodingError, sseComment, type ServerSentEvent } from './ServerSentEvent.js'
 
@@ -111,5 +111,29 @@ describe('encode()', () => {
     await expect(result).rejects.toMatchObject({ code: 'WEIR_SSE_ENCODING', field: 'id' })
     await assertAllStagesStopped(mat)
     mat.shutdown()
+  })
+})
+
+describe('encodeEventBytes', () => {
+  const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8')
+
+  it('encodes a frame sent to many subscribers once: the same frame again gives the same bytes', () => {
+    const frame: ServerSentEvent = { event: 'price', id: '7', data: 'a\nb' }
+    const first = encodeEventBytes(frame)
+    expect(encodeEventBytes(frame)).toBe(first)
+    expect(text(first)).toBe('event: price\nid: 7\ndata: a\ndata: b\n\n')
+  })
+
+  it('encodes again when the frame, or any of its fields, changed since', () => {
+    const frame: { data: string; id?: string } = { data: 'one' }
+    const first = encodeEventBytes(frame)
+    frame.data = 'two'
+    expect(text(encodeEventBytes(frame))).toBe('data: two\n\n')
+    frame.id = '2'
+    expect(text(encodeEventBytes(frame))).toBe('id: 2\ndata: two\n\n')
+    expect(text(encodeEventBytes({ data: 'two', id: '2' }))).toBe('id: 2\ndata: two\n\n')
+    expect(text(encodeEventBytes(HEARTBEAT))).toBe(': \n\n')
+    expect(text(encodeEventBytes(sseComment('x')))).toBe(': x\n\n')
+    expect(text(first)).toBe('data: one\n\n')
   })
 })

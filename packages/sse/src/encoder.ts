@@ -43,9 +43,34 @@ function fieldLines(prefix: string, value: string): string {
 
 const utf8 = new TextEncoder()
 
-/** The UTF-8 bytes of one frame. Throws {@link SseEncodingError}. */
+/** The last frame encoded, with the field values it had then, and its bytes. */
+let last: { frame: SseFrame; data: string | undefined; comment: string | undefined; event: unknown; id: unknown; retry: unknown; bytes: Uint8Array } | undefined
+
+const dataOf = (f: SseFrame): string | undefined => (isComment(f) ? undefined : f.data)
+const commentOf = (f: SseFrame): string | undefined => (isComment(f) ? f.comment : undefined)
+const fieldOf = (f: SseFrame, k: 'event' | 'id' | 'retry'): unknown => (isComment(f) ? undefined : f[k])
+
+/**
+ * The UTF-8 bytes of one frame. Throws {@link SseEncodingError}. The same frame object, with the
+ * same field values, encoded again in a row (a broadcast: one frame to many subscribers) gives
+ * the same bytes without encoding again; treat them as read-only.
+ */
 export function encodeEventBytes(frame: SseFrame): Uint8Array {
-  return utf8.encode(encodeEvent(frame))
+  const l = last
+  if (
+    l !== undefined &&
+    l.frame === frame &&
+    l.data === dataOf(frame) &&
+    l.comment === commentOf(frame) &&
+    l.event === fieldOf(frame, 'event') &&
+    l.id === fieldOf(frame, 'id') &&
+    l.retry === fieldOf(frame, 'retry')
+  ) {
+    return l.bytes
+  }
+  const bytes = utf8.encode(encodeEvent(frame))
+  last = { frame, data: dataOf(frame), comment: commentOf(frame), event: fieldOf(frame, 'event'), id: fieldOf(frame, 'id'), retry: fieldOf(frame, 'retry'), bytes }
+  return bytes
 }
 
 /**

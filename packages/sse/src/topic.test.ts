@@ -6,7 +6,7 @@ import { SlowConsumerError, Topic, type LocalTopic, type TopicOptions } from './
 
 function topicOn(options: TopicOptions = {}): { time: VirtualTime; topic: LocalTopic<number> } {
   const time = new VirtualTime()
-  return { time, topic: Topic.local<number>({ materializer: time.materializer, ...options }) }
+  return { time, topic: Topic.local<number>(options) }
 }
 
 function subscriber(time: VirtualTime, topic: LocalTopic<number>, session?: SseSession): SinkProbe<number> {
@@ -229,22 +229,68 @@ describe('a local topic', () => {
     await closeAndCheck(time, topic)
   })
 
-  it("answers 'dropped' when more than publishBufferSize elements wait for the topic's stream", async () => {
-    const { time, topic } = topicOn({ publishBufferSize: 2, replay: 10 })
+  it('runs a view\'s function once per published element for all its subscribers, and replays through it', async () => {
+    const { time, topic } = topicOn({ replay: 10 })
+    let calls = 0
+    const labels = topic.map((n) => {
+      calls++
+      return `#${n}`
+    })
+    const subs = [0, 1, 2].map(() => labels.subscribe().runWith(TestSink.probe<string>(), time.materializer))
+    await time.settle()
+    expect(labels.subscriberCount).toBe(3)
+    for (const n of [1, 2, 3]) expect(topic.publish(n)).toBe('published')
+    for (const s of subs) {
+      s.request(3)
+      expect(await s.expectNextN(3)).toEqual(['#1', '#2', '#3'])
+    }
+    expect(calls).toBe(3)
+    // a view of a view, and a replay after a mapped id
+    const late = labels
+      .map((l) => l.toUpperCase())
+      .subscribeFrom('#1', (l) => l.toLowerCase())
+      .runWith(TestSink.probe<string>(), time.materializer)
+    late.request(3)
+    expect(await late.expectNextN(2)).toEqual(['#2', '#3'])
+    topic.close()
+    for (const s of subs) await s.expectComplete()
+    await late.expectComplete()
+    await closeAndCheck(time, topic)
+  })
+
+  it('fails only the subscription that took an element its view could not map', async () => {
+    const { time, topic } = topicOn()
+    const view = topic.map((n) => {
+      if (n === 2) throw new Error('no two')
+      return n * 10
+    })
+    const a = view.subscribe().runWith(TestSink.probe<number>(), time.materializer)
+    const plain = subscriber(time, topic)
+    await time.settle()
+    publishAll(topic, 1, 3)
+    a.request(5)
+    expect(await a.expectNext()).toBe(10)
+    expect((await a.expectError()) as Error).toMatchObject({ message: 'no two' })
+    plain.request(5)
+    expect(await plain.expectNextN(3)).toEqual([1, 2, 3])
+    await closeAndCheck(time, topic)
+  })
+
+  it('wakes a waiting subscriber on publish, and hands a busy one what piled up, in order', async () => {
+    const { time, topic } = topicOn({ bufferSize: 8 })
     const s = subscriber(time, topic)
     await time.settle()
-    expect([topic.publish(1), topic.publish(2), topic.publish(3)]).toEqual(['published', 'published', 'dropped'])
-    s.request(10)
-    expect(await s.expectNextN(2)).toEqual([1, 2])
+    s.request(1)
     await s.expectNoMessage()
-    const r = replaying(time, topic, 'unknown')
-    r.request(10)
-    expect(await r.expectNextN(2)).toEqual([1, 2]) // a dropped element is not logged either
+    topic.publish(1)
+    expect(await s.expectNext()).toBe(1)
+    publishAll(topic, 2, 5)
+    s.request(4)
+    expect(await s.expectNextN(4)).toEqual([2, 3, 4, 5])
     await closeAndCheck(time, topic)
   })
 
   it('rejects bad options with the option name', () => {
-    const time = new VirtualTime()
     for (const [options, name] of [
       [{ bufferSize: 0 }, 'bufferSize'],
       [{ replay: -1 }, 'replay'],
@@ -253,7 +299,7 @@ describe('a local topic', () => {
     ] as const) {
       const thrown = (() => {
         try {
-          Topic.local({ ...options, materializer: time.materializer })
+          Topic.local(options)
         } catch (e) {
           return e
         }

@@ -3,52 +3,45 @@
  * subscriber and replay from a bounded log (for `Last-Event-ID`).
  *
  * Contract:
- * - `publish(x)` is synchronous and never blocks: it answers `'published'`, `'dropped'` (more than
- *   `publishBufferSize` elements were published before the topic's stream could take them) or
- *   `'closed'` (after `close()`). Every published element goes, in publish order, through ONE
- *   `BroadcastHub` materialized when the topic is created; a drain consumer keeps the hub flowing
- *   while nobody subscribes (elements published then reach only the replay log).
- * - Each subscription reads the hub eagerly into its own buffer of `bufferSize` elements; when the
- *   subscriber is `bufferSize` elements behind, its policy decides: `'drop-oldest'` drops its
- *   oldest buffered element, `'drop-newest'` drops the incoming (newest) element — the subscriber
- *   keeps a contiguous run and misses what was published while it was full — and `'disconnect'`
- *   fails its stream with {@link SlowConsumerError} (so an SSE session built on it ends). A slow
- *   subscriber therefore never holds back the others or the publisher.
+ * - `publish(x)` is synchronous and never blocks: it answers `'published'`, or `'closed'` after
+ *   `close()`. It hands `x` to every running subscription at once, in publish order — the topic is
+ *   a hub without a stream of its own: publishing costs one buffer append per subscriber, and a
+ *   subscriber's stream is woken only when it waits for an element.
+ * - Each subscription buffers up to `bufferSize` elements; when the subscriber is `bufferSize`
+ *   elements behind, its policy decides (a subscription that has demand and is about to run takes
+ *   up to `publishBufferSize` elements first, so a burst published faster than streams run is not
+ *   mistaken for a slow subscriber): `'drop-oldest'` drops its oldest buffered element,
+ *   `'drop-newest'` drops the incoming (newest) element — the subscriber keeps a contiguous run and
+ *   misses what was published while it was full — and `'disconnect'` fails its stream with
+ *   {@link SlowConsumerError} (so an SSE session built on it ends). A slow subscriber therefore
+ *   never holds back the others or the publisher.
  * - A subscription sees the elements published after it started running. With a session, it
  *   completes when the session closes. `subscriberCount` counts the running subscriptions; a
  *   subscription leaves the count when its stream stops, however it stops.
  * - `subscribeFrom(lastEventId, idOf)` first emits the logged elements published after the newest
  *   one whose id is `lastEventId` (the whole log if no logged element has that id — it may be
  *   older than the log, or from another server), then the live elements: no gap and no duplicate
- *   at the seam. The seam is exact because elements carry a topic-wide sequence number: the
- *   subscription joins the hub first, discards what the hub delivers while it replays (all of it
- *   is in the log already), and switches to live once it caught up with the log, skipping live
- *   elements it already emitted. A replaying subscriber that falls more than `replay` elements
- *   behind skips the elements the log evicted (with `'disconnect'` it fails instead).
+ *   at the seam. While it replays, everything published reaches the log, so the subscription reads
+ *   only the log, and goes live once it caught up with it. A replaying subscriber that falls more
+ *   than `replay` elements behind skips the elements the log evicted (with `'disconnect'` it fails).
+ * - `map(f)` is a view of the topic whose subscriptions emit `f(x)`, computed once per published
+ *   element for all of the view's subscribers (so an SSE event built from it is built — and
+ *   encoded — once per broadcast, not once per subscriber).
  * - `close()` completes the topic: each subscription completes after the elements it has not
  *   read yet; later publishes answer `'closed'`, later subscriptions complete at once (after
  *   their replay).
  */
 import {
   Attributes,
-  BroadcastHub,
-  BufferOverflowError,
-  Flow,
-  FlowShape,
   GraphStage,
   GraphStageLogic,
-  Inlet,
   InvalidArgumentError,
-  Keep,
   Outlet,
-  Sink,
   Source,
+  SourceShape,
   WeirError,
-  defaultMaterializer,
-  type Materializer,
+  type AsyncCallback,
   type NotUsed,
-  type OverflowStrategy,
-  type SourceQueue,
 } from '@weir/core'
 import type { SseSession } from './session.js'
 
@@ -56,8 +49,9 @@ import type { SseSession } from './session.js'
 export type SlowConsumerPolicy = 'drop-oldest' | 'drop-newest' | 'disconnect'
 
 /**
- * What a route needs from a topic, whichever kind it is: {@link LocalTopic} (elements `T`) and
- * `RedisTopic` (elements `TopicEvent<T>`) both have it, so an SSE route is written once.
+ * What a route needs from a topic, whichever kind it is: {@link LocalTopic} (elements `T`), its
+ * {@link LocalTopic.map} views and `RedisTopic` (elements `TopicEvent<T>`) all have it, so an SSE
+ * route is written once.
  */
 export interface Subscribable<E> {
   /** The elements published from when the returned source runs (see {@link LocalTopic.subscribe}). */
@@ -70,19 +64,21 @@ export interface Subscribable<E> {
 }
 
 /** What became of a published element. */
-export type PublishResult = 'published' | 'dropped' | 'closed'
+export type PublishResult = 'published' | 'closed'
 
 export interface TopicOptions {
-  /** Each subscriber's buffer, and the hub's (default 64). */
+  /** Each subscriber's buffer (default 64). */
   readonly bufferSize?: number
   /** What a subscription does when its subscriber falls `bufferSize` behind (default `'drop-oldest'`). */
   readonly slowConsumer?: SlowConsumerPolicy
   /** How many of the last published elements are kept for {@link LocalTopic.subscribeFrom} (default 0). */
   readonly replay?: number
-  /** How many published elements may wait for the topic's stream before `publish` answers `'dropped'` (default 256). */
+  /**
+   * How many elements a subscription that has demand (it waits, or was woken and has not run
+   * yet) takes before its policy applies (default 256, at least `bufferSize`): a burst published
+   * in one go is not mistaken for a slow subscriber.
+   */
   readonly publishBufferSize?: number
-  /** Where the topic's hub runs (default: the default materializer). */
-  readonly materializer?: Materializer
 }
 
 /**
@@ -95,14 +91,13 @@ export class SlowConsumerError extends WeirError {
   }
 }
 
-const POLICIES: Readonly<Record<SlowConsumerPolicy, OverflowStrategy>> = {
-  'drop-oldest': 'dropHead',
-  'drop-newest': 'dropNew',
-  disconnect: 'fail',
-}
+const POLICIES: readonly SlowConsumerPolicy[] = ['drop-oldest', 'drop-newest', 'disconnect']
 
 /** A published element with its topic-wide sequence number (consecutive over published elements). */
 class Published<T> {
+  /** The last view that mapped this element, and what it made of it (see {@link LocalTopic.map}). */
+  viewKey: unknown = undefined
+  viewValue: unknown = undefined
   constructor(
     readonly seq: number,
     readonly value: T,
@@ -142,13 +137,18 @@ class ReplayLog<T> {
 
 /** The state a topic shares with its running subscriptions. */
 class TopicCore<T> {
-  subscribers = 0
+  readonly subscribers = new Set<SubscriptionLogic<T, unknown>>()
+  closed = false
   constructor(
     readonly log: ReplayLog<T>,
     readonly bufferSize: number,
+    readonly burstSize: number,
     readonly policy: SlowConsumerPolicy,
   ) {}
 }
+
+/** How a view turns a topic's element into its own (the identity for the topic itself). */
+type ViewOf<T, E> = (p: Published<T>) => E
 
 interface ReplayFrom<T> {
   readonly lastEventId: string
@@ -157,65 +157,146 @@ interface ReplayFrom<T> {
 
 type Phase = 'replay' | 'live'
 
-class SubscriptionLogic<T> extends GraphStageLogic {
-  readonly in: Inlet<Published<T>>
-  readonly out: Outlet<T>
-  readonly #stage: SubscriptionStage<T>
+/**
+ * One subscription: a source stage whose buffer the topic fills directly (`offer`, from the
+ * publisher's call stack); the stage is woken through an async callback only when it waits.
+ */
+class SubscriptionLogic<T, E> extends GraphStageLogic {
+  readonly out: Outlet<E>
+  readonly #stage: SubscriptionStage<T, E>
   readonly #core: TopicCore<T>
   #phase: Phase
-  /** The sequence number of the next element to emit; live elements below it were emitted already. */
+  /** While replaying: the sequence number of the next logged element to emit. */
   #next = 0
-  #counted = false
-  constructor(shape: FlowShape<Published<T>, T>, stage: SubscriptionStage<T>) {
+  /** Buffered live elements: `#items[#head…]`. */
+  #items: Published<T>[] = []
+  #head = 0
+  /** Downstream pulled and nothing was buffered: the next offer wakes the stage. */
+  #waiting = false
+  #wakePending = false
+  /** A wake without demand looks again once more before it applies the policy. */
+  #deferred = false
+  #overflowed = false
+  readonly #wake: AsyncCallback<void>
+
+  constructor(shape: SourceShape<E>, stage: SubscriptionStage<T, E>) {
     super(shape)
-    this.in = shape.in
     this.out = shape.out
     this.#stage = stage
     this.#core = stage.core
     this.#phase = stage.from === undefined ? 'live' : 'replay'
-    this.setHandlers(shape.in, shape.out, this)
+    this.#wake = this.getAsyncCallback(() => this.#onWake())
+    this.setHandler(shape.out, this)
   }
+
   override preStart(): void {
-    this.#core.subscribers++
-    this.#counted = true
+    this.#core.subscribers.add(this as SubscriptionLogic<T, unknown>)
     const from = this.#stage.from
-    if (from !== undefined) {
-      this.#next = this.#core.log.after(from.lastEventId, from.idOf)
-      // while replaying, whatever the hub delivers is in the log already: read it and drop it
-      this.pull(this.in)
-    }
+    if (from !== undefined) this.#next = this.#core.log.after(from.lastEventId, (x) => from.idOf(x))
     const session = this.#stage.session
     if (session !== undefined) {
       const ended = this.getAsyncCallback(() => this.completeStage())
       session.onClose(() => ended.invoke())
     }
+    if (this.#core.closed && this.#phase === 'live') this.completeStage()
   }
-  onPush(): void {
-    const p = this.grab(this.in)
-    if (this.#phase === 'replay' || p.seq < this.#next) return this.pull(this.in)
-    this.#next = p.seq + 1
-    this.push(this.out, p.value)
+
+  /**
+   * Called by `publish`, outside this stage's island: buffers `p` and wakes the stage when it waits
+   * for an element or is more than `bufferSize` behind (then the stage applies the policy, once it
+   * knows whether its downstream has demand). Past `publishBufferSize` the policy applies at once.
+   */
+  offer(p: Published<T>): void {
+    if (this.#phase === 'replay' || this.#overflowed) return // a replay reads the log, which has `p`
+    const core = this.#core
+    const size = this.#items.length - this.#head
+    if (size >= core.burstSize) {
+      switch (core.policy) {
+        case 'drop-newest':
+          return
+        case 'drop-oldest':
+          this.#items[this.#head++] = undefined as never
+          break
+        case 'disconnect':
+          this.#overflowed = true
+          return this.#signal()
+      }
+    }
+    this.#items.push(p)
+    if (this.#waiting || size >= core.bufferSize) this.#signal()
   }
+
+  /** The topic closed: a waiting subscription completes. */
+  topicClosed(): void {
+    this.#signal()
+  }
+
+  #signal(): void {
+    this.#waiting = false
+    if (this.#wakePending) return
+    this.#wakePending = true
+    this.#wake.invoke()
+  }
+
+  #onWake(): void {
+    this.#wakePending = false
+    if (this.#overflowed) return this.failStage(new SlowConsumerError(this.#core.bufferSize))
+    if (this.isAvailable(this.out)) {
+      this.#deferred = false
+      return this.onPull()
+    }
+    // no demand: the subscriber is slow if more than bufferSize elements wait for it — once the
+    // events already in this island ran (a pull on its way is not lost demand): look again after them
+    const excess = this.#items.length - this.#head - this.#core.bufferSize
+    if (excess > 0 && !this.#deferred) {
+      this.#deferred = true
+      return this.#signal()
+    }
+    this.#deferred = false
+    if (excess > 0) {
+      switch (this.#core.policy) {
+        case 'drop-newest':
+          this.#items.length -= excess
+          break
+        case 'drop-oldest':
+          for (let i = 0; i < excess; i++) this.#items[this.#head++] = undefined as never
+          break
+        case 'disconnect':
+          return this.failStage(new SlowConsumerError(this.#core.bufferSize))
+      }
+    }
+    if (this.#core.closed && this.#phase === 'live' && this.#head === this.#items.length) this.completeStage()
+  }
+
   onPull(): void {
-    if (this.#phase === 'replay') this.#replay()
-    else if (!this.hasBeenPulled(this.in)) this.pull(this.in)
+    if (this.#phase === 'replay') return this.#replay()
+    const items = this.#items
+    if (this.#head < items.length) {
+      const p = items[this.#head]!
+      items[this.#head++] = undefined as never
+      if (this.#head === items.length) {
+        items.length = 0
+        this.#head = 0
+      } else if (this.#head >= 64) {
+        items.splice(0, this.#head)
+        this.#head = 0
+      }
+      this.push(this.out, this.#stage.view(p))
+    } else if (this.#core.closed) this.completeStage()
+    else this.#waiting = true
   }
-  onUpstreamFinish(): void {
-    // a replay continues from the log; it completes once it caught up
-    if (this.#phase === 'live') this.completeStage()
-  }
-  onUpstreamFailure(error: unknown): void {
-    this.failStage(error instanceof BufferOverflowError ? new SlowConsumerError(this.#core.bufferSize) : error)
-  }
+
   onDownstreamFinish(cause: unknown): void {
     this.cancelStage(cause)
   }
+
   override postStop(): void {
-    if (this.#counted) this.#core.subscribers--
-    this.#counted = false
+    this.#core.subscribers.delete(this as SubscriptionLogic<T, unknown>)
+    this.#items = []
+    this.#head = 0
   }
 
-  /** Downstream pulls while replaying: emit the next logged element, or switch to live. */
+  /** Downstream pulls while replaying: emit the next logged element, or go live. */
   #replay(): void {
     const log = this.#core.log
     if (this.#next < log.headSeq) {
@@ -223,21 +304,22 @@ class SubscriptionLogic<T> extends GraphStageLogic {
       this.#next = log.headSeq
     }
     if (this.#next < log.tailSeq) {
-      this.push(this.out, log.at(this.#next++).value)
+      this.push(this.out, this.#stage.view(log.at(this.#next++)))
       return
     }
+    // caught up: everything published from now on is offered to the buffer
     this.#phase = 'live'
-    // the inlet is still pulled (replay reads eagerly) unless the hub ended
-    if (this.isClosed(this.in)) this.completeStage()
+    this.onPull()
   }
 }
 
 const SUBSCRIPTION_ATTRIBUTES = Attributes.named('topicSubscription')
 
-class SubscriptionStage<T> extends GraphStage<FlowShape<Published<T>, T>> {
-  readonly shape = new FlowShape(new Inlet<Published<T>>('topicSubscription.in'), new Outlet<T>('topicSubscription.out'))
+class SubscriptionStage<T, E> extends GraphStage<SourceShape<E>> {
+  readonly shape = new SourceShape(new Outlet<E>('topicSubscription.out'))
   constructor(
     readonly core: TopicCore<T>,
+    readonly view: ViewOf<T, E>,
     readonly session: SseSession | undefined,
     readonly from: ReplayFrom<T> | undefined,
   ) {
@@ -247,7 +329,7 @@ class SubscriptionStage<T> extends GraphStage<FlowShape<Published<T>, T>> {
     return SUBSCRIPTION_ATTRIBUTES
   }
   createLogic(): GraphStageLogic {
-    return new SubscriptionLogic<T>(this.shape, this)
+    return new SubscriptionLogic<T, E>(this.shape, this)
   }
 }
 
@@ -256,51 +338,24 @@ function positiveInteger(name: string, value: number): number {
   return value
 }
 
-/** A topic within one process: see the file header for its contract. */
-export class LocalTopic<T> implements Subscribable<T> {
-  readonly #core: TopicCore<T>
-  readonly #queue: SourceQueue<Published<T>>
-  readonly #hub: Source<Published<T>, NotUsed>
-  #closed = false
+const valueOf = <T>(p: Published<T>): T => p.value
 
-  /** @internal use {@link Topic.local}. */
-  constructor(options: TopicOptions) {
-    const bufferSize = positiveInteger('bufferSize', options.bufferSize ?? 64)
-    const publishBufferSize = positiveInteger('publishBufferSize', options.publishBufferSize ?? 256)
-    const replay = options.replay ?? 0
-    if (!(Number.isSafeInteger(replay) && replay >= 0)) throw new InvalidArgumentError('replay', replay, 'a non-negative integer')
-    const policy = options.slowConsumer ?? 'drop-oldest'
-    if (!Object.hasOwn(POLICIES, policy)) throw new InvalidArgumentError('slowConsumer', policy, `one of ${Object.keys(POLICIES).join(', ')}`)
-    this.#core = new TopicCore<T>(new ReplayLog<T>(replay), bufferSize, policy)
-    const mat = options.materializer ?? defaultMaterializer()
-    const [queue, hub] = Source.queue<Published<T>>(publishBufferSize, 'dropNew').toMat(BroadcastHub.sink<Published<T>>(bufferSize), Keep.both).run(mat)
-    this.#queue = queue
-    this.#hub = hub
-    // keeps the hub flowing while nobody subscribes; completes with the topic
-    void hub.runWith(Sink.ignore(), mat).catch(() => undefined)
+/** What a topic and its views share: subscriptions over one core, each through a view. */
+abstract class TopicSubscriptions<T, E> implements Subscribable<E> {
+  readonly #view: ViewOf<T, E>
+  protected constructor(
+    protected readonly core: TopicCore<T>,
+    view: ViewOf<T, E>,
+  ) {
+    this.#view = view
   }
 
-  /** The number of running subscriptions. */
+  /** The number of running subscriptions (of the topic and all its views). */
   get subscriberCount(): number {
-    return this.#core.subscribers
+    return this.core.subscribers.size
   }
   get isClosed(): boolean {
-    return this.#closed
-  }
-
-  /**
-   * Publishes `x` to every running subscription (and the replay log); synchronous, never blocks.
-   * @example `prices.publish({ symbol: 'ACME', price: 12 }) // 'published'`
-   */
-  publish(x: T): PublishResult {
-    if (this.#closed) return 'closed'
-    const p = new Published(this.#core.log.tailSeq, x)
-    const result = this.#queue.offer(p)
-    if (result === 'enqueued') {
-      this.#core.log.append(p)
-      return 'published'
-    }
-    return result === 'dropped' ? 'dropped' : 'closed'
+    return this.core.closed
   }
 
   /**
@@ -312,8 +367,8 @@ export class LocalTopic<T> implements Subscribable<T> {
    * - Cancels when: downstream cancels (the subscription leaves the topic)
    * @example `sseSession((s) => prices.subscribe(s).map((p) => ({ data: JSON.stringify(p) })))`
    */
-  subscribe(session?: SseSession): Source<T, NotUsed> {
-    return this.#subscription(session, undefined)
+  subscribe(session?: SseSession): Source<E, NotUsed> {
+    return Source.fromGraph(new SubscriptionStage<T, E>(this.core, this.#view, session, undefined))
   }
 
   /**
@@ -325,27 +380,81 @@ export class LocalTopic<T> implements Subscribable<T> {
    * - Cancels when: downstream cancels
    * @example `sseSession((s) => prices.subscribeFrom(lastEventId, (p) => p.id, s).map(toEvent))`
    */
-  subscribeFrom(lastEventId: string, idOf: (x: T) => string | undefined, session?: SseSession): Source<T, NotUsed> {
-    return this.#subscription(session, { lastEventId, idOf })
+  subscribeFrom(lastEventId: string, idOf: (x: E) => string | undefined, session?: SseSession): Source<E, NotUsed> {
+    const view = this.#view
+    const from: ReplayFrom<T> = { lastEventId, idOf: (x) => idOf(view(new Published(-1, x))) }
+    return Source.fromGraph(new SubscriptionStage<T, E>(this.core, view, session, from))
+  }
+
+  /**
+   * A view of this topic whose subscriptions emit `f(x)`: `f` runs once per published element for
+   * all of the view's subscribers (when the first of them takes it), so build SSE events here to
+   * build and encode each once per broadcast. `f` must not depend on the subscriber; an error it
+   * throws fails the subscription that took the element.
+   * @example `const priceEvents = prices.map((p) => ({ event: 'price', id: String(p.seq), data: JSON.stringify(p) }))`
+   */
+  map<U>(f: (x: E) => U): MappedTopic<T, U> {
+    const view = this.#view
+    const key = {}
+    return new MappedTopic<T, U>(this.core, (p) => {
+      if (p.viewKey === key) return p.viewValue as U
+      const u = f(view(p))
+      if (p.seq >= 0) {
+        p.viewKey = key
+        p.viewValue = u
+      }
+      return u
+    })
+  }
+}
+
+/** A view of a topic made by {@link LocalTopic.map}: subscribe to it as to the topic. */
+export class MappedTopic<T, E> extends TopicSubscriptions<T, E> {
+  /** @internal use {@link LocalTopic.map}. */
+  constructor(core: TopicCore<T>, view: ViewOf<T, E>) {
+    super(core, view)
+  }
+}
+
+/** A topic within one process: see the file header for its contract. */
+export class LocalTopic<T> extends TopicSubscriptions<T, T> {
+  /** @internal use {@link Topic.local}. */
+  constructor(options: TopicOptions) {
+    const bufferSize = positiveInteger('bufferSize', options.bufferSize ?? 64)
+    const replay = options.replay ?? 0
+    if (!(Number.isSafeInteger(replay) && replay >= 0)) throw new InvalidArgumentError('replay', replay, 'a non-negative integer')
+    const burstSize = Math.max(bufferSize, positiveInteger('publishBufferSize', options.publishBufferSize ?? 256))
+    const policy = options.slowConsumer ?? 'drop-oldest'
+    if (!POLICIES.includes(policy)) throw new InvalidArgumentError('slowConsumer', policy, `one of ${POLICIES.join(', ')}`)
+    super(new TopicCore<T>(new ReplayLog<T>(replay), bufferSize, burstSize, policy), valueOf)
+  }
+
+  /**
+   * Publishes `x` to every running subscription (and the replay log); synchronous, never blocks.
+   * @example `prices.publish({ symbol: 'ACME', price: 12 }) // 'published'`
+   */
+  publish(x: T): PublishResult {
+    const core = this.core
+    if (core.closed) return 'closed'
+    const p = new Published(core.log.tailSeq, x)
+    core.log.append(p)
+    for (const s of core.subscribers) s.offer(p)
+    return 'published'
   }
 
   /** Completes the topic: every subscription completes after what it has not read yet. */
   close(): void {
-    if (this.#closed) return
-    this.#closed = true
-    this.#queue.complete()
-  }
-
-  #subscription(session: SseSession | undefined, from: ReplayFrom<T> | undefined): Source<T, NotUsed> {
-    const core = this.#core
-    return this.#hub.buffer(core.bufferSize, POLICIES[core.policy]).via(Flow.fromGraph(new SubscriptionStage<T>(core, session, from)))
+    const core = this.core
+    if (core.closed) return
+    core.closed = true
+    for (const s of core.subscribers) s.topicClosed()
   }
 }
 
 export const Topic = {
   /**
-   * A topic within this process: one hub fanning published elements out to any number of
-   * subscriptions, each behind its own bounded buffer (see {@link TopicOptions}).
+   * A topic within this process: publishing hands each element to every subscription, each
+   * behind its own bounded buffer (see {@link TopicOptions}).
    * @example
    * ```ts
    * const prices = Topic.local<Price>({ bufferSize: 64, slowConsumer: 'drop-oldest', replay: 100 })

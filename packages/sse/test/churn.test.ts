@@ -44,7 +44,7 @@ describe('SSE session churn', () => {
     const baseline = activeHandles()
 
     const mat = Materializer.create()
-    const ticks = Topic.local<number>({ bufferSize: 16, slowConsumer: 'drop-oldest', materializer: mat })
+    const ticks = Topic.local<number>({ bufferSize: 16, slowConsumer: 'drop-oldest' })
     const registry = new SessionRegistry()
     const reasons = new Map<string, CloseReason[]>() // request id → every cleanup run for it
     const binding = await Http.newServerAt('127.0.0.1', 0)

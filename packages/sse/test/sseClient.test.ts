@@ -82,7 +82,7 @@ describe('SseClient over real sockets', () => {
   it('after a reset, reconnects with Last-Event-ID and gets exactly the missed events from the topic replay, then live ones; no session left after cancel', async () => {
     const { binding, mat: serverMat } = await serve(() => HttpResponse.empty(404)) // replaced below, once the topic exists
     await binding.terminate('100ms')
-    const prices = Topic.local<Price>({ bufferSize: 16, replay: 10, materializer: serverMat })
+    const prices = Topic.local<Price>({ bufferSize: 16, replay: 10 })
     const registry = new SessionRegistry()
     const lastIds: (string | undefined)[] = []
     const handler: Handler = (req: HttpRequest) => {

@@ -32,7 +32,7 @@ describe('a topic behind an SSE endpoint', () => {
   it('delivers a published event to every client, and a client that leaves leaves the topic', async () => {
     const mat = Materializer.create()
     cleanups.push(() => mat.shutdown())
-    const prices = Topic.local<Price>({ bufferSize: 16, replay: 10, materializer: mat })
+    const prices = Topic.local<Price>({ bufferSize: 16, replay: 10 })
     const binding = await Http.newServerAt('127.0.0.1', 0)
       .withMaterializer(mat)
       .bind(() => sseSession((s) => prices.subscribe(s).map(toEvent)))

@@ -99,6 +99,48 @@ export class GraphInterpreter {
     this.logics.push(logic)
   }
 
+  /**
+   * Sub-fusing: adds `logics` (already given to {@link addLogic} and connected) to this island
+   * while it runs. They start in one outside event of this island — never inside the handler
+   * that added them — and leave the island's stage list when they stop, so a long-lived island
+   * that runs many short sub-graphs does not grow. Only for a started island that has not finished.
+   */
+  attach(logics: readonly GraphStageLogic[]): void {
+    if (logics.length === 0) return
+    this.#runningStages += logics.length
+    for (const s of logics) {
+      s._portsOpen = s.shape.inlets.length + s.shape.outlets.length
+      s._attached = true
+    }
+    this.enqueueExternal(logics[0]!, this.#startAttached, logics)
+  }
+
+  #startAttached = (logics: readonly GraphStageLogic[]): void => {
+    const depth = this.depth
+    const active = this.activeStage
+    // as in #start: no direct delivery while stages start (a stage must not see an event before its preStart)
+    this.depth = MAX_DIRECT_DEPTH
+    for (const s of logics) {
+      if (s._finalized) continue
+      this.activeStage = s
+      s._idle = false
+      try {
+        s._start()
+      } catch (e) {
+        this.#reportStageError(e)
+      }
+      s._idle = true
+      if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
+    }
+    this.depth = depth
+    this.activeStage = active
+  }
+
+  /** Whether stages added now must be started with {@link attach} (the island already started). */
+  get started(): boolean {
+    return this.#started
+  }
+
   connect(out: GraphStageLogic, outIndex: number, inl: GraphStageLogic, inIndex: number): Connection {
     const outlet = out.shape.outlets[outIndex]!
     const inlet = inl.shape.inlets[inIndex]!
@@ -107,7 +149,8 @@ export class GraphInterpreter {
     if (c.outHandler === undefined) throw new Error(`No handler set for outlet ${outlet.name}`)
     inl._inConns[inIndex] = c
     out._outConns[outIndex] = c
-    this.connections.push(c)
+    // connections made after the start (sub-fusing) are not kept: the list only sizes the queue at the start
+    if (!this.#started) this.connections.push(c)
     return c
   }
 
@@ -339,6 +382,14 @@ export class GraphInterpreter {
   #finalizeStage(s: GraphStageLogic): void {
     s._finalized = true
     this.#runningStages--
+    if (s._attached) {
+      // a sub-fused stage leaves the list (swap-remove), so the island does not grow with each sub-graph
+      const last = this.logics.pop()!
+      if (last !== s) {
+        this.logics[s._stageId] = last
+        last._stageId = s._stageId
+      }
+    }
     try {
       s._stop()
     } catch (e) {
@@ -361,7 +412,7 @@ export class GraphInterpreter {
       this.#started = true
       this.#runningStages = this.logics.length
     }
-    for (const s of this.logics) {
+    for (const s of [...this.logics]) {
       if (s._finalized) continue
       this.activeStage = s
       try {

@@ -59,8 +59,23 @@ export class Materializer {
   readonly operatorFusion: boolean
   readonly #live = new Set<GraphInterpreter>()
   #shutdown = false
+  /** For a sub-fusing materializer: the materializer it belongs to, and the island it fuses into. */
+  readonly #root: Materializer | undefined
+  readonly #host: GraphInterpreter | undefined
+  /** The sub-fusing materializer of each island (one per island, made on first use). */
+  readonly #subFusing = new WeakMap<GraphInterpreter, Materializer>()
 
-  private constructor(settings: MaterializerSettings) {
+  private constructor(settings: MaterializerSettings, root?: Materializer, host?: GraphInterpreter) {
+    this.#root = root
+    this.#host = host
+    if (root !== undefined) {
+      this.scheduler = root.scheduler
+      this.logger = root.logger
+      this.inputBuffer = root.inputBuffer
+      this.operatorFusion = root.operatorFusion
+      this.executor = root.executor
+      return
+    }
     this.scheduler = settings.scheduler ?? systemScheduler
     this.logger = settings.logger ?? consoleLogger
     this.inputBuffer = settings.inputBuffer ?? 64
@@ -73,8 +88,25 @@ export class Materializer {
     return new Materializer(settings)
   }
 
+  /** @internal The sub-fusing materializer of `host`, an island of this materializer (see `GraphStageLogic.subFusingMaterializer`). */
+  _subFusing(host: GraphInterpreter): Materializer {
+    const root = this.#root ?? this
+    let sub = root.#subFusing.get(host)
+    if (sub === undefined) {
+      sub = new Materializer({}, root, host)
+      root.#subFusing.set(host, sub)
+    }
+    return sub
+  }
+
   /** @internal Materialize a closed module; use `RunnableGraph.run` instead. */
   materialize<M>(module: Module): M {
+    if (this.#root !== undefined) return this.#root.#materialize(module, this.#host)
+    return this.#materialize(module, undefined)
+  }
+
+  /** `host`: a running island that takes the island of the module's last node (sub-fusing). */
+  #materialize<M>(module: Module, host: GraphInterpreter | undefined): M {
     if (this.#shutdown) throw new StreamDetachedError('The materializer was shut down')
     if (module.inlets.length > 0 || module.outlets.length > 0) {
       const open = [
@@ -141,6 +173,9 @@ export class Materializer {
     }
     for (const e of edges) if (!e.async) parent[find(e.from)] = find(e.to)
     const islands = new Map<number, GraphInterpreter>()
+    // sub-fusing into an island that runs: it takes the island of the module's last node (a sink's)
+    const fuseInto = host !== undefined && host.started && !host.finished ? host : undefined
+    if (fuseInto !== undefined) islands.set(find(module.nodes.length - 1), fuseInto)
     const islandOf = (i: number): GraphInterpreter => {
       const root = find(i)
       let it = islands.get(root)
@@ -150,6 +185,7 @@ export class Materializer {
       }
       return it
     }
+    const firstNew = fuseInto?.logics.length ?? 0
     for (let i = 0; i < n; i++) {
       const logic = logicOf[i]!
       if (logic._interpreter === undefined) islandOf(i).addLogic(logic)
@@ -161,8 +197,13 @@ export class Materializer {
     }
     const mat = evalMat(module.mat, mats) as M
     for (const it of islands.values()) {
+      if (it === fuseInto) continue
       this.#live.add(it)
       this.executor.schedule(it)
+    }
+    if (fuseInto !== undefined) {
+      // the logics it got from this module (addLogic appends; nothing stops in between)
+      fuseInto.attach(fuseInto.logics.slice(firstNew))
     }
     return mat
   }
@@ -199,11 +240,13 @@ export class Materializer {
 
   /** Islands that have not finished yet. */
   get runningIslands(): number {
+    if (this.#root !== undefined) return this.#root.runningIslands
     return this.#live.size
   }
 
   /** Names of stages that are still running (empty when every stream has stopped). */
   runningStages(): string[] {
+    if (this.#root !== undefined) return this.#root.runningStages()
     const names: string[] = []
     for (const it of this.#live) for (const l of it.logics) if (!l._finalized) names.push(l.toString())
     return names
@@ -216,6 +259,7 @@ export class Materializer {
 
   /** Stop every running stream: stages fail with `StreamDetachedError` and run `postStop`. */
   shutdown(): void {
+    if (this.#root !== undefined) return this.#root.shutdown()
     this.#shutdown = true
     const err = new StreamDetachedError()
     for (const it of [...this.#live]) it.abort(err)
@@ -223,6 +267,7 @@ export class Materializer {
   }
 
   get isShutdown(): boolean {
+    if (this.#root !== undefined) return this.#root.isShutdown
     return this.#shutdown
   }
 }

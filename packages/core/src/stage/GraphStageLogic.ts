@@ -130,6 +130,8 @@ export abstract class GraphStageLogic {
   /** @internal */ _portsOpen = 0
   /** @internal */ _keepGoing = false
   /** @internal */ _finalized = false
+  /** @internal added to an island that was already running (sub-fusing). */
+  _attached = false
   /** @internal false while one of this stage's handlers runs (direct delivery must not re-enter it). */
   _idle = true
   #timers: Map<unknown, Timer> | undefined
@@ -153,6 +155,17 @@ export abstract class GraphStageLogic {
 
   get materializer(): Materializer {
     return this.#it().materializer
+  }
+  /**
+   * A materializer that runs a graph inside this stage's island (Akka's sub-fusing materializer):
+   * the part of the graph around its last node — the sink, for `source.runWith(sink)` — shares
+   * this island's interpreter, so elements between it and this stage cross no async boundary.
+   * Parts behind an `async()` boundary still run in their own islands. The new stages start in
+   * this island's next event, not inside the calling handler.
+   */
+  get subFusingMaterializer(): Materializer {
+    const it = this.#it()
+    return it.materializer._subFusing(it)
   }
   /** The materializer's logger. */
   protected get log(): Logger {

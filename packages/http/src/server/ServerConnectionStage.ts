@@ -548,7 +548,8 @@ class ServerConnectionLogic extends GraphStageLogic {
         this.#abort('handler-failure', e)
       },
     })
-    HttpEntity.dataBytes(res.entity).runWith(inlet.sink, this.materializer)
+    // the entity runs in this connection's island: its elements cross no async boundary on the way out
+    HttpEntity.dataBytes(res.entity).runWith(inlet.sink, this.subFusingMaterializer)
     inlet.pull()
   }
 

@@ -28,8 +28,7 @@
  *   — unless more than the log's capacity was published meanwhile, or the broker lost the log
  *   (a restart without persistence): what is gone from the log is skipped.
  * - A message that does not decode is skipped, reported on `weir:sse:redis:skipped` with a
- *   {@link TopicCodecError}; so is one that finds the in-process fan-out full (more than
- *   `publishBufferSize` arrived in one burst). Link changes are reported on `weir:sse:redis:broker`.
+ *   {@link TopicCodecError}. Link changes are reported on `weir:sse:redis:broker`.
  * - `close()` completes every subscription (after what it has buffered) and closes both
  *   connections; it resolves when they are closed.
  *
@@ -38,7 +37,7 @@
  * and the stream still guarantees completeness — a replay and a reconnection read it by id, and
  * the atomic script keeps both in the same order, so joining them is a comparison of ids.
  */
-import { Source, InvalidArgumentError, NotUsed, type Materializer } from '@weir/core'
+import { Source, InvalidArgumentError, NotUsed } from '@weir/core'
 import type { RedisClientOptions } from '@redis/client'
 import type { SseSession } from '../session.js'
 import { Topic, type LocalTopic, type SlowConsumerPolicy, type Subscribable } from '../topic.js'
@@ -71,10 +70,8 @@ export interface RedisTopicOptions<T> {
   readonly bufferSize?: number
   /** What a subscription does when its subscriber falls `bufferSize` behind (default `'drop-oldest'`). */
   readonly slowConsumer?: SlowConsumerPolicy
-  /** How many events arriving in one burst may wait for the in-process fan-out (default 1024). */
+  /** How many events arriving in one burst a subscription with demand takes before its policy applies (default 1024). */
   readonly publishBufferSize?: number
-  /** Where the in-process fan-out runs (default: the default materializer). */
-  readonly materializer?: Materializer
 }
 
 /** Entries read per XRANGE while replaying or catching up. */
@@ -116,7 +113,6 @@ export class RedisTopic<T> implements Subscribable<TopicEvent<T>> {
       slowConsumer: options.slowConsumer,
       publishBufferSize: options.publishBufferSize ?? 1024,
       replay: SEAM_LOG,
-      materializer: options.materializer,
     })
   }
 
@@ -269,9 +265,7 @@ export class RedisTopic<T> implements Subscribable<TopicEvent<T>> {
     this.#lastSeen = id
     const event = this.#decode({ id, text })
     if (event === undefined) return
-    if (this.#local.publish(event) === 'dropped' && redisChannels.skipped.hasSubscribers) {
-      redisChannels.skipped.publish({ topic: this.name, id, reason: 'overflow' })
-    }
+    this.#local.publish(event)
   }
 
   /** Reads the log after the last event fed, while buffering live messages; then goes live. */

@@ -18,8 +18,8 @@ export type RedisBrokerEvent =
 export interface RedisMessageSkipped {
   readonly topic: string
   readonly id: string
-  /** `'codec'`: it did not decode (`error` says why); `'overflow'`: the in-process fan-out was full. */
-  readonly reason: 'codec' | 'overflow'
+  /** `'codec'`: it did not decode (`error` says why). */
+  readonly reason: 'codec'
   readonly error?: unknown
 }
 
