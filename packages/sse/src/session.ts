@@ -60,6 +60,7 @@ export class SseSession {
   /** Registers cleanup to run once when the session ends (at once if it already has). */
   onClose(callback: (reason: CloseReason) => void): void {
     if (this.#state.kind === 'closed') this.#run(callback, this.#state.reason)
+    else if (this.#callbacks.length === 0) this.#callbacks = [callback] // an array literal has room for just what it holds
     else this.#callbacks.push(callback)
   }
 

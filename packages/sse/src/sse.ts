@@ -8,11 +8,11 @@
  * With `retry`, the stream opens with a `retry:` field setting the client's reconnection time.
  * With {@link sseSession}, the session ends (its cleanup runs once) when the stream ends.
  */
-import { Flow, InvalidArgumentError, Source, toMillis, type Duration } from '@weir/core'
+import { Flow, InvalidArgumentError, toMillis, type Duration, type Source } from '@weir/core'
 import { Headers, HttpResponse } from '@weir/http'
-import { encodeEventBytes } from './encoder.js'
-import { SessionEndStage, SseSession, type SessionRegistry } from './session.js'
-import { HEARTBEAT, SseEncodingError, type SseFrame } from './ServerSentEvent.js'
+import { SseEventStage } from './eventStream.js'
+import { SseSession, type SessionRegistry } from './session.js'
+import { SseEncodingError, type SseFrame } from './ServerSentEvent.js'
 
 export interface SseOptions {
   /** How long the client may wait for an event before a heartbeat comment is sent (default `'15s'`; `'infinite'` disables). */
@@ -52,9 +52,8 @@ function check(options: SseOptions): Checked {
   return { heartbeatMs, preamble: options.retry === undefined ? undefined : retryPreamble(options.retry) }
 }
 
-function eventStream(events: Source<SseFrame, unknown>, checked: Checked): Source<Uint8Array, unknown> {
-  const framed = events.keepAlive<SseFrame>(checked.heartbeatMs, () => HEARTBEAT).map(encodeEventBytes)
-  return checked.preamble === undefined ? framed : Source.single(checked.preamble).concat(framed)
+function eventStream(events: Source<SseFrame, unknown>, checked: Checked, session?: SseSession): Source<Uint8Array, unknown> {
+  return events.via(Flow.fromGraph(new SseEventStage(checked.heartbeatMs, checked.preamble, session)))
 }
 
 function response(bytes: Source<Uint8Array, unknown>, options: SseOptions): HttpResponse {
@@ -87,5 +86,5 @@ export function sseSession(build: (session: SseSession) => Source<SseFrame, unkn
     session.close('failed')
     throw e
   }
-  return response(eventStream(events, checked).via(Flow.fromGraph(new SessionEndStage<Uint8Array>(session))), options)
+  return response(eventStream(events, checked, session), options)
 }

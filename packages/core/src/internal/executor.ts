@@ -15,8 +15,12 @@ export interface ExecutorLimits {
   readonly turnEvents: number
 }
 
+/** How many callbacks deferred with `afterRun` (typically socket flushes) are run together. */
+const AFTER_RUN_BATCH = 32
+
 export class Executor {
   #ready: GraphInterpreter[] = []
+  #after: (() => void)[] = []
   #readyHead = 0
   #running = false
   #microPending = false
@@ -24,7 +28,10 @@ export class Executor {
   #used = 0
   #idleWaiters: (() => void)[] = []
 
-  constructor(readonly limits: ExecutorLimits) {}
+  constructor(
+    readonly limits: ExecutorLimits,
+    readonly onError: (error: unknown) => void = (e) => console.error('[weir] a callback after an island run failed', e),
+  ) {}
 
   schedule(it: GraphInterpreter): void {
     if (it.scheduled) return
@@ -35,6 +42,27 @@ export class Executor {
       this.#microPending = true
       queueMicrotask(this.#runMicro)
     } else this.#ensureMarker()
+  }
+
+  /**
+   * Runs `callback` after the island that is running now, together with those of a few more
+   * islands: socket writes deferred this way leave close together (cheaper for the kernel than
+   * writes spread between islands' work) and soon (not only at the end of a long turn).
+   */
+  afterRun(callback: () => void): void {
+    this.#after.push(callback)
+  }
+
+  #runAfter(): void {
+    const callbacks = this.#after
+    this.#after = []
+    for (const f of callbacks) {
+      try {
+        f()
+      } catch (e) {
+        this.onError(e)
+      }
+    }
   }
 
   /** True when no island has pending work. */
@@ -80,8 +108,10 @@ export class Executor {
           it.scheduled = true
           this.#ready.push(it)
         }
+        if (this.#after.length >= AFTER_RUN_BATCH) this.#runAfter()
       }
     } finally {
+      if (this.#after.length > 0) this.#runAfter()
       this.#running = false
       if (this.#readyHead === this.#ready.length) {
         this.#ready.length = 0

@@ -87,6 +87,8 @@ export class GraphInterpreter {
   depth = MAX_DIRECT_DEPTH
   /** Work done inside handlers beyond one event (e.g. a fused source polling a batch), in events. */
   #charged = 0
+  /** This island's sub-fusing materializer, made on first use (see `GraphStageLogic.subFusingMaterializer`). */
+  subFusing: Materializer | undefined = undefined
   /** Set by the executor while this interpreter sits in its ready queue. */
   scheduled = false
   finished = false
@@ -191,6 +193,28 @@ export class GraphInterpreter {
     if (!this.#running) this.materializer.executor.schedule(this)
   }
 
+  /**
+   * An outside event for `s` raised by a stage of this island while it runs: delivered at once
+   * when `s` is idle (not running a handler, started, nesting allowed), like a direct push;
+   * queued as an outside event otherwise.
+   */
+  deliverNow(s: GraphStageLogic, handler: (arg: any) => void, arg: unknown): void {
+    if (!s._idle || this.depth >= MAX_DIRECT_DEPTH || !s._started) return this.enqueueExternal(s, handler, arg)
+    const prev = this.activeStage
+    this.activeStage = s
+    s._idle = false
+    this.depth++
+    try {
+      handler.call(s, arg)
+    } catch (e) {
+      this.#reportStageError(e)
+    }
+    s._idle = true
+    this.depth--
+    if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
+    this.activeStage = prev
+  }
+
   /** Run at most `eventLimit` events; returns how many were run. */
   execute(eventLimit: number): number {
     if (this.finished) return 0
@@ -214,6 +238,15 @@ export class GraphInterpreter {
       this.depth = MAX_DIRECT_DEPTH
     }
     return eventLimit - remaining
+  }
+
+  /**
+   * Runs `callback` once after the island's current run — when the executor has run a small
+   * batch of islands, or ends its turn (see `Executor.afterRun`). Outside a run: in a microtask.
+   */
+  afterRun(callback: () => void): void {
+    if (this.#running) this.materializer.executor.afterRun(callback)
+    else queueMicrotask(callback)
   }
 
   #loop(limit: number): number {

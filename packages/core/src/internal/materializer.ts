@@ -57,17 +57,17 @@ export class Materializer {
   readonly executor: Executor
   readonly inputBuffer: number
   readonly operatorFusion: boolean
-  readonly #live = new Set<GraphInterpreter>()
+  /** The running islands (of a root materializer; a sub-fusing one keeps none of its own). */
+  readonly #live: Set<GraphInterpreter>
   #shutdown = false
   /** For a sub-fusing materializer: the materializer it belongs to, and the island it fuses into. */
   readonly #root: Materializer | undefined
   readonly #host: GraphInterpreter | undefined
-  /** The sub-fusing materializer of each island (one per island, made on first use). */
-  readonly #subFusing = new WeakMap<GraphInterpreter, Materializer>()
 
   private constructor(settings: MaterializerSettings, root?: Materializer, host?: GraphInterpreter) {
     this.#root = root
     this.#host = host
+    this.#live = root === undefined ? new Set() : NO_ISLANDS
     if (root !== undefined) {
       this.scheduler = root.scheduler
       this.logger = root.logger
@@ -81,7 +81,9 @@ export class Materializer {
     this.inputBuffer = settings.inputBuffer ?? 64
     this.operatorFusion = settings.operatorFusion ?? true
     if (!(this.inputBuffer >= 1)) throw new InvalidArgumentError('inputBuffer', this.inputBuffer, 'at least 1')
-    this.executor = new Executor({ sliceEvents: settings.sliceEvents ?? 4096, turnEvents: settings.turnEvents ?? 32768 })
+    this.executor = new Executor({ sliceEvents: settings.sliceEvents ?? 4096, turnEvents: settings.turnEvents ?? 32768 }, (e) =>
+      this.logger.error('a callback after an island run failed', e),
+    )
   }
 
   static create(settings: MaterializerSettings = {}): Materializer {
@@ -90,13 +92,7 @@ export class Materializer {
 
   /** @internal The sub-fusing materializer of `host`, an island of this materializer (see `GraphStageLogic.subFusingMaterializer`). */
   _subFusing(host: GraphInterpreter): Materializer {
-    const root = this.#root ?? this
-    let sub = root.#subFusing.get(host)
-    if (sub === undefined) {
-      sub = new Materializer({}, root, host)
-      root.#subFusing.set(host, sub)
-    }
-    return sub
+    return (host.subFusing ??= new Materializer({}, this.#root ?? this, host))
   }
 
   /** @internal Materialize a closed module; use `RunnableGraph.run` instead. */
@@ -271,6 +267,8 @@ export class Materializer {
     return this.#shutdown
   }
 }
+
+const NO_ISLANDS: Set<GraphInterpreter> = new Set()
 
 let defaultInstance: Materializer | undefined
 

@@ -111,6 +111,14 @@ export class AsyncCallback<T> {
     return this.#logic._invokeExternal(this.#handler, value)
   }
   /**
+   * @internal Like `invoke`, but when the stage's island is running right now (the caller is one
+   * of its stages, e.g. the two sides of a sub-fused sub-stream) and the stage is idle, its
+   * handler runs at once, as a direct push or pull would; otherwise the value is queued as by `invoke`.
+   */
+  _invokeNow(value: T): boolean {
+    return this.#logic._invokeNow(this.#handler, value)
+  }
+  /**
    * Like `invoke`, resolving once the handler ran; rejecting with the handler's error if it threw
    * (the stage then fails), or with `StreamDetachedError` if the stage stopped first.
    */
@@ -132,6 +140,8 @@ export abstract class GraphStageLogic {
   /** @internal */ _finalized = false
   /** @internal added to an island that was already running (sub-fusing). */
   _attached = false
+  /** @internal its preStart ran. */
+  _started = false
   /** @internal false while one of this stage's handlers runs (direct delivery must not re-enter it). */
   _idle = true
   #timers: Map<unknown, Timer> | undefined
@@ -174,6 +184,15 @@ export abstract class GraphStageLogic {
   /** The scheduler's clock, in ms. */
   protected now(): number {
     return this.#it().materializer.scheduler.now()
+  }
+
+  /**
+   * Runs `callback` once, when this stage's island finishes its current run: after the events
+   * the island is processing now, before other islands run (outside a run: in a microtask). For
+   * work batched over one run, e.g. the socket writes of many pushes leaving in one `writev`.
+   */
+  protected afterRun(callback: () => void): void {
+    this.#it().afterRun(callback)
   }
 
   #it(): GraphInterpreter {
@@ -425,6 +444,15 @@ export abstract class GraphStageLogic {
     return true
   }
 
+  /** @internal see {@link AsyncCallback._invokeNow}. */
+  _invokeNow(handler: (arg: any) => void, arg: unknown): boolean {
+    if (this._finalized) return false
+    const it = this._interpreter
+    if (it !== undefined && it.isRunning) it.deliverNow(this, handler, arg)
+    else this._invokeExternal(handler, arg)
+    return true
+  }
+
   /** @internal */
   _invokeWithFeedback(handler: (arg: any) => void, arg: unknown): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -479,7 +507,8 @@ export abstract class GraphStageLogic {
     timer.task = sched.scheduleOnce(delay, () => this._invokeExternal(this.#fire, timer))
   }
 
-  #fire = (timer: Timer): void => {
+  /** Runs as an outside event of this stage (called with this stage as `this`). */
+  #fire(timer: Timer): void {
     if (this.#timers?.get(timer.key) !== timer) return // cancelled or replaced: a stale tick
     if (timer.interval === 0) this.#timers.delete(timer.key)
     else {
@@ -496,6 +525,7 @@ export abstract class GraphStageLogic {
   /** @internal */
   _start(): void {
     this.preStart()
+    this._started = true
     const early = this.#early
     if (early !== undefined) {
       this.#early = undefined
@@ -527,7 +557,8 @@ export abstract class GraphStageLogic {
 
   /** @internal Run `hook` once, right after this stage's `postStop` (used by sub-stream ports). */
   _onStop(hook: () => void): void {
-    ;(this.#stopHooks ??= []).push(hook)
+    if (this.#stopHooks === undefined) this.#stopHooks = [hook] // most stages get one: no room for more
+    else this.#stopHooks.push(hook)
   }
 
   /** Number of active timers (for leak checks). */

@@ -147,14 +147,18 @@ export class SubSourceOutlet<T> implements OwnedPort {
   #inner: SubSourceLogic<T> | undefined = undefined
   #source: Source<T, NotUsed> | undefined = undefined
   /** @internal */ readonly _onPull: AsyncCallback<void>
-  /** @internal */ readonly _onCancel: AsyncCallback<unknown>
+  #onCancel: AsyncCallback<unknown> | undefined = undefined
 
   constructor(owner: GraphStageLogic, name: string) {
     this.#owner = owner
     this.name = name
     this._onPull = owner.getAsyncCallback<void>(() => this.#pulled())
-    this._onCancel = owner.getAsyncCallback<unknown>((cause) => this.#cancelled(cause))
     adopt(owner, this)
+  }
+
+  /** @internal made on first use: most sub-streams end once, and a long one should not carry it meanwhile */
+  get _onCancel(): AsyncCallback<unknown> {
+    return (this.#onCancel ??= this.#owner.getAsyncCallback<unknown>((cause) => this.#cancelled(cause)))
   }
 
   setHandler(handler: SubSourceOutletHandler): void {
@@ -183,7 +187,7 @@ export class SubSourceOutlet<T> implements OwnedPort {
       throw new StageProtocolError(this.name, 'push', this.#closed ? 'the port is closed' : 'it was not pulled (pushed twice, or before a pull)')
     }
     this.#available = false
-    this.#inner!._push.invoke(elem) // false: the inner stage stopped and its cancellation is on the way
+    this.#inner!._push._invokeNow(elem) // false: the inner stage stopped and its cancellation is on the way
   }
 
   /** Complete the inner source (idempotent; ignored once closed). */
@@ -265,8 +269,8 @@ export class SubSourceOutlet<T> implements OwnedPort {
 class SubSourceLogic<T> extends GraphStageLogic implements OutHandler {
   readonly out: Outlet<T>
   /** @internal */ readonly _push: AsyncCallback<T>
-  /** @internal */ readonly _complete: AsyncCallback<void>
-  /** @internal */ readonly _fail: AsyncCallback<unknown>
+  #complete: AsyncCallback<void> | undefined = undefined
+  #fail: AsyncCallback<unknown> | undefined = undefined
   #ownerKnows = false
 
   constructor(shape: SourceShape<T>, readonly port: SubSourceOutlet<T>) {
@@ -274,19 +278,27 @@ class SubSourceLogic<T> extends GraphStageLogic implements OutHandler {
     this.out = shape.out
     this.setHandler(shape.out, this)
     this._push = this.getAsyncCallback<T>((x) => this.push(this.out, x))
-    this._complete = this.getAsyncCallback<void>(() => {
+  }
+
+  // the ending callbacks are made on first use: a long sub-stream does not carry them meanwhile
+  /** @internal */
+  get _complete(): AsyncCallback<void> {
+    return (this.#complete ??= this.getAsyncCallback<void>(() => {
       this.#ownerKnows = true
       this.completeStage()
-    })
-    this._fail = this.getAsyncCallback<unknown>((e) => {
+    }))
+  }
+  /** @internal */
+  get _fail(): AsyncCallback<unknown> {
+    return (this.#fail ??= this.getAsyncCallback<unknown>((e) => {
       this.#ownerKnows = true
       this.failStage(e)
-    })
+    }))
   }
 
   onPull(): void {
     // false: the owner stopped — its postStop closed the port, so our completion or failure is already queued
-    this.port._onPull.invoke()
+    this.port._onPull._invokeNow()
   }
 
   onDownstreamFinish(cause: unknown): void {
@@ -347,16 +359,24 @@ export class SubSinkInlet<T> implements OwnedPort {
   #inner: SubSinkLogic<T> | undefined = undefined
   #sink: Sink<T, NotUsed> | undefined = undefined
   /** @internal */ readonly _onPush: AsyncCallback<T>
-  /** @internal */ readonly _onComplete: AsyncCallback<void>
-  /** @internal */ readonly _onFail: AsyncCallback<unknown>
+  #onComplete: AsyncCallback<void> | undefined = undefined
+  #onFail: AsyncCallback<unknown> | undefined = undefined
 
   constructor(owner: GraphStageLogic, name: string) {
     this.#owner = owner
     this.name = name
     this._onPush = owner.getAsyncCallback<T>((x) => this.#pushed(x))
-    this._onComplete = owner.getAsyncCallback<void>(() => this.#completed())
-    this._onFail = owner.getAsyncCallback<unknown>((e) => this.#failed(e))
     adopt(owner, this)
+  }
+
+  // the ending callbacks are made on first use: a long sub-stream does not carry them meanwhile
+  /** @internal */
+  get _onComplete(): AsyncCallback<void> {
+    return (this.#onComplete ??= this.#owner.getAsyncCallback<void>(() => this.#completed()))
+  }
+  /** @internal */
+  get _onFail(): AsyncCallback<unknown> {
+    return (this.#onFail ??= this.#owner.getAsyncCallback<unknown>((e) => this.#failed(e)))
   }
 
   setHandler(handler: SubSinkInletHandler): void {
@@ -385,7 +405,7 @@ export class SubSinkInlet<T> implements OwnedPort {
     if (this.#closed) throw new StageProtocolError(this.name, 'pull', 'the port is closed')
     if (this.#pulled) throw new StageProtocolError(this.name, 'pull', 'it was already pulled')
     this.#pulled = true
-    this.#inner?._pull.invoke()
+    this.#inner?._pull._invokeNow()
   }
 
   grab(): T {
@@ -465,7 +485,7 @@ export class SubSinkInlet<T> implements OwnedPort {
 class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
   readonly in: Inlet<T>
   /** @internal */ readonly _pull: AsyncCallback<void>
-  /** @internal */ readonly _cancel: AsyncCallback<unknown>
+  #cancel: AsyncCallback<unknown> | undefined = undefined
   #ownerKnows = false
 
   constructor(shape: SinkShape<T>, readonly port: SubSinkInlet<T>) {
@@ -475,15 +495,19 @@ class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
     this._pull = this.getAsyncCallback<void>(() => {
       if (!this.isClosed(this.in) && !this.hasBeenPulled(this.in)) this.pull(this.in)
     })
-    this._cancel = this.getAsyncCallback<unknown>((cause) => {
+  }
+
+  /** @internal made on first use (see SubSinkInlet) */
+  get _cancel(): AsyncCallback<unknown> {
+    return (this.#cancel ??= this.getAsyncCallback<unknown>((cause) => {
       this.#ownerKnows = true
       this.cancelStage(cause)
-    })
+    }))
   }
 
   onPush(): void {
     // false: the owner stopped — its postStop cancelled the port, so our cancellation is already queued
-    this.port._onPush.invoke(this.grab(this.in))
+    this.port._onPush._invokeNow(this.grab(this.in))
   }
 
   onUpstreamFinish(): void {

@@ -526,6 +526,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       return
     }
     this.#emit(Buffer.from(head, 'latin1'))
+    this.#releaseIdleTimers()
     const inlet = new SubSinkInlet<Uint8Array>(this, `response-${ex.seq}-entity`)
     const w = { ex, inlet, chunked: framing === 'chunked', head: false }
     this.#writing = w
@@ -551,6 +552,15 @@ class ServerConnectionLogic extends GraphStageLogic {
     // the entity runs in this connection's island: its elements cross no async boundary on the way out
     HttpEntity.dataBytes(res.entity).runWith(inlet.sink, this.subFusingMaterializer)
     inlet.pull()
+  }
+
+  /**
+   * A streamed response may last long (an SSE stream): the lazily kept header-read and request
+   * timers are dropped when nothing needs them, rather than left armed until they fire for nothing.
+   */
+  #releaseIdleTimers(): void {
+    if (this.#headerStartedAt === undefined) this.cancelTimer(HEADER_READ)
+    if (!this.#inflight.some((e) => e.response === undefined && !e.timedOut)) this.cancelTimer(REQUEST)
   }
 
   // ---- outbound bytes ----

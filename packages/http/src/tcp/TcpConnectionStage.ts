@@ -298,11 +298,12 @@ class TcpConnectionLogic extends GraphStageLogic {
   onPush(): void {
     const chunk = this.grab(this.in)
     const socket = this.#socket!
-    // writes of one turn (e.g. the responses to a pipelined batch) leave in one writev
+    // writes of one island run (e.g. the responses to a pipelined batch) leave in one writev, as
+    // soon as the run ends (not after every other island's run, which would delay a broadcast)
     if (!this.#corked) {
       this.#corked = true
       socket.cork()
-      queueMicrotask(this.#uncork)
+      this.afterRun(this.#uncork)
     }
     if (socket.write(chunk)) this.pull(this.in)
     else this.#awaitingDrain = true
