@@ -63,11 +63,6 @@ export class Connection {
   ) {}
 }
 
-interface ExternalEvent {
-  readonly logic: GraphStageLogic
-  readonly handler: (arg: any) => void
-  readonly arg: unknown
-}
 
 export class GraphInterpreter {
   readonly logics: GraphStageLogic[] = []
@@ -76,7 +71,8 @@ export class GraphInterpreter {
   #mask = 7
   #head = 0
   #tail = 0
-  #external: ExternalEvent[] = []
+  /** Outside events, three slots each (logic, handler, argument): no object per event. */
+  #external: unknown[] = []
   #externalHead = 0
   #started = false
   #running = false
@@ -189,7 +185,7 @@ export class GraphInterpreter {
   /** Queue an event from outside the island; the executor runs the island when it is idle. */
   enqueueExternal(logic: GraphStageLogic, handler: (arg: any) => void, arg: unknown): void {
     if (this.finished) return
-    this.#external.push({ logic, handler, arg })
+    this.#external.push(logic, handler, arg)
     if (!this.#running) this.materializer.executor.schedule(this)
   }
 
@@ -253,7 +249,7 @@ export class GraphInterpreter {
     let remaining = limit
     // outside events that arrived before this slice go first, so that a busy island (whose
     // internal queue never empties) still hears kill switches, timers and callbacks
-    let early = this.#external.length - this.#externalHead
+    let early = (this.#external.length - this.#externalHead) / 3
     while (remaining > 0) {
       if (early > 0 || this.#head === this.#tail) {
         if (this.#externalHead === this.#external.length) break
@@ -263,17 +259,21 @@ export class GraphInterpreter {
           this.#charged = 0
           if (remaining <= 0) break
         }
-        const ev = this.#external[this.#externalHead]!
-        this.#external[this.#externalHead++] = undefined as never
-        if (this.#externalHead === this.#external.length) {
-          this.#external.length = 0
+        const ext = this.#external
+        const h = this.#externalHead
+        const s = ext[h] as GraphStageLogic
+        const handler = ext[h + 1] as (arg: unknown) => void
+        const arg = ext[h + 2]
+        ext[h] = ext[h + 1] = ext[h + 2] = undefined
+        this.#externalHead = h + 3
+        if (this.#externalHead === ext.length) {
+          ext.length = 0
           this.#externalHead = 0
         }
-        const s = ev.logic
         if (!s._finalized) {
           this.activeStage = s
           s._idle = false
-          ev.handler.call(s, ev.arg)
+          handler.call(s, arg)
           s._idle = true
           if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
         }

@@ -98,6 +98,8 @@ class Emitting implements OutHandler {
   }
 }
 
+const NO_PORTS: never[] = []
+
 /** A handle through which code outside the stream (I/O callbacks, other streams) talks to a running stage. */
 export class AsyncCallback<T> {
   readonly #logic: GraphStageLogic
@@ -150,10 +152,13 @@ export abstract class GraphStageLogic {
   #stopHooks: (() => void)[] | undefined
 
   constructor(readonly shape: Shape) {
-    this._inConns = new Array(shape.inlets.length)
-    this._outConns = new Array(shape.outlets.length)
-    this._inHandlers = new Array(shape.inlets.length)
-    this._outHandlers = new Array(shape.outlets.length)
+    const ins = shape.inlets.length
+    const outs = shape.outlets.length
+    // a source has no inlets, a sink no outlets: they share one empty array (never written to)
+    this._inConns = ins === 0 ? NO_PORTS : new Array(ins)
+    this._outConns = outs === 0 ? NO_PORTS : new Array(outs)
+    this._inHandlers = ins === 0 ? NO_PORTS : new Array(ins)
+    this._outHandlers = outs === 0 ? NO_PORTS : new Array(outs)
   }
 
   /** Called once before any handler, in the stream's own turn. */
