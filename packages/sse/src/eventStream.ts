@@ -29,6 +29,8 @@ class SseEventLogic extends GraphStageLogic {
   #preamble: Uint8Array | undefined
   /** When downstream's outstanding pull arrived. */
   #waitingSince = 0
+  /** The heartbeat timer is armed (a field: cheaper than asking the timer map on every pull). */
+  #armed = false
 
   constructor(stage: SseEventStage) {
     super(stage.shape)
@@ -59,7 +61,7 @@ class SseEventLogic extends GraphStageLogic {
     const heartbeatMs = this.#stage.heartbeatMs
     if (heartbeatMs !== Infinity) {
       this.#waitingSince = this.now()
-      if (!this.isTimerActive(IDLE)) this.scheduleOnce(IDLE, heartbeatMs)
+      if (!this.#armed) this.#arm(heartbeatMs)
     }
     if (!this.hasBeenPulled(this.in)) this.pull(this.in)
   }
@@ -80,10 +82,16 @@ class SseEventLogic extends GraphStageLogic {
   }
 
   protected override onTimer(): void {
+    this.#armed = false
     if (!this.isAvailable(this.out)) return // downstream is not waiting: its next pull re-arms
     const left = this.#waitingSince + this.#stage.heartbeatMs - this.now()
-    if (left > 0) return this.scheduleOnce(IDLE, left)
+    if (left > 0) return this.#arm(left)
     this.push(this.out, HEARTBEAT_BYTES)
+  }
+
+  #arm(delayMs: number): void {
+    this.#armed = true
+    this.scheduleOnce(IDLE, delayMs)
   }
 
   override postStop(): void {

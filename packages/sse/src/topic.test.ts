@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { InvalidArgumentError } from '@weir/core'
 import { TestSink, VirtualTime, assertAllStagesStopped, type SinkProbe } from '@weir/testkit'
 import { SseSession } from './session.js'
-import { SlowConsumerError, Topic, type LocalTopic, type TopicOptions } from './topic.js'
+import { SlowConsumerError, Topic, topicChannels, type LocalTopic, type TopicElementsDropped, type TopicOptions } from './topic.js'
 
 function topicOn(options: TopicOptions = {}): { time: VirtualTime; topic: LocalTopic<number> } {
   const time = new VirtualTime()
@@ -45,6 +45,10 @@ describe('a local topic', () => {
   })
 
   it('does not let a slow subscriber stall a fast one: drop-oldest keeps the slow one newest elements', async () => {
+    const drops: TopicElementsDropped[] = []
+    const onDrop = (m: unknown): void => void drops.push(m as TopicElementsDropped)
+    topicChannels.dropped.subscribe(onDrop)
+    onTestFinished(() => void topicChannels.dropped.unsubscribe(onDrop))
     const { time, topic } = topicOn({ bufferSize: 4, slowConsumer: 'drop-oldest' })
     const fast = subscriber(time, topic)
     const slow = subscriber(time, topic)
@@ -57,6 +61,9 @@ describe('a local topic', () => {
     slow.request(10)
     expect(await slow.expectNextN(4)).toEqual(range(37, 40))
     await slow.expectNoMessage()
+    // what it lost is reported: 36 of 40, each drop with the policy and the buffer it overflowed
+    expect(drops.reduce((n, d) => n + d.dropped, 0)).toBe(36)
+    expect(drops.every((d) => d.policy === 'drop-oldest' && d.limit === 4)).toBe(true)
     await closeAndCheck(time, topic)
     await slow.expectComplete()
   })

@@ -43,7 +43,30 @@ import {
   type AsyncCallback,
   type NotUsed,
 } from '@weir/core'
+import diagnostics_channel from 'node:diagnostics_channel'
 import type { SseSession } from './session.js'
+
+/** Elements a subscription dropped under its slow-consumer policy (see {@link topicChannels}). */
+export interface TopicElementsDropped {
+  readonly policy: 'drop-oldest' | 'drop-newest'
+  readonly dropped: number
+  /** The subscription's buffer size (its `bufferSize`, or `publishBufferSize` for a burst). */
+  readonly limit: number
+}
+
+/**
+ * Diagnostics of local topics on `node:diagnostics_channel` (checked with `hasSubscribers`
+ * first: an idle channel costs one property read). A subscriber disconnected under the
+ * `'disconnect'` policy fails with {@link SlowConsumerError} instead.
+ */
+export const topicChannels = {
+  /** {@link TopicElementsDropped}: a slow subscriber lost elements. */
+  dropped: diagnostics_channel.channel('weir:sse:topic:dropped'),
+} as const
+
+function reportDropped(policy: 'drop-oldest' | 'drop-newest', dropped: number, limit: number): void {
+  if (topicChannels.dropped.hasSubscribers) topicChannels.dropped.publish({ policy, dropped, limit } satisfies TopicElementsDropped)
+}
 
 /** What a subscription does when its subscriber is `bufferSize` elements behind. */
 export type SlowConsumerPolicy = 'drop-oldest' | 'drop-newest' | 'disconnect'
@@ -168,9 +191,10 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
   #phase: Phase
   /** While replaying: the sequence number of the next logged element to emit. */
   #next = 0
-  /** Buffered live elements: `#items[#head…]`. */
-  #items: Published<T>[] = []
+  /** Buffered live elements: `#items[#head…#tail)` (the array is reused, never shortened while running). */
+  #items: (Published<T> | undefined)[] = []
   #head = 0
+  #tail = 0
   /** Downstream pulled and nothing was buffered: the next offer wakes the stage. */
   #waiting = false
   #wakePending = false
@@ -209,20 +233,21 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
   offer(p: Published<T>): void {
     if (this.#phase === 'replay' || this.#overflowed) return // a replay reads the log, which has `p`
     const core = this.#core
-    const size = this.#items.length - this.#head
+    const size = this.#tail - this.#head
     if (size >= core.burstSize) {
       switch (core.policy) {
         case 'drop-newest':
-          return
+          return reportDropped('drop-newest', 1, core.burstSize)
         case 'drop-oldest':
-          this.#items[this.#head++] = undefined as never
+          this.#items[this.#head++] = undefined
+          reportDropped('drop-oldest', 1, core.burstSize)
           break
         case 'disconnect':
           this.#overflowed = true
           return this.#signal()
       }
     }
-    this.#items.push(p)
+    this.#items[this.#tail++] = p
     if (this.#waiting || size >= core.bufferSize) this.#signal()
   }
 
@@ -247,7 +272,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
     }
     // no demand: the subscriber is slow if more than bufferSize elements wait for it — once the
     // events already in this island ran (a pull on its way is not lost demand): look again after them
-    const excess = this.#items.length - this.#head - this.#core.bufferSize
+    const excess = this.#tail - this.#head - this.#core.bufferSize
     if (excess > 0 && !this.#deferred) {
       this.#deferred = true
       return this.#signal()
@@ -256,29 +281,30 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
     if (excess > 0) {
       switch (this.#core.policy) {
         case 'drop-newest':
-          this.#items.length -= excess
+          for (let i = 0; i < excess; i++) this.#items[--this.#tail] = undefined
+          reportDropped('drop-newest', excess, this.#core.bufferSize)
           break
         case 'drop-oldest':
-          for (let i = 0; i < excess; i++) this.#items[this.#head++] = undefined as never
+          for (let i = 0; i < excess; i++) this.#items[this.#head++] = undefined
+          reportDropped('drop-oldest', excess, this.#core.bufferSize)
           break
         case 'disconnect':
           return this.failStage(new SlowConsumerError(this.#core.bufferSize))
       }
     }
-    if (this.#core.closed && this.#phase === 'live' && this.#head === this.#items.length) this.completeStage()
+    if (this.#core.closed && this.#phase === 'live' && this.#head === this.#tail) this.completeStage()
   }
 
   onPull(): void {
     if (this.#phase === 'replay') return this.#replay()
     const items = this.#items
-    if (this.#head < items.length) {
+    if (this.#head < this.#tail) {
       const p = items[this.#head]!
-      items[this.#head++] = undefined as never
-      if (this.#head === items.length) {
-        items.length = 0
-        this.#head = 0
-      } else if (this.#head >= 64) {
-        items.splice(0, this.#head)
+      items[this.#head++] = undefined
+      if (this.#head === this.#tail) this.#head = this.#tail = 0
+      else if (this.#head >= 64) {
+        items.copyWithin(0, this.#head, this.#tail)
+        this.#tail -= this.#head
         this.#head = 0
       }
       this.push(this.out, this.#stage.view(p))
@@ -293,7 +319,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
   override postStop(): void {
     this.#core.subscribers.delete(this as SubscriptionLogic<T, unknown>)
     this.#items = []
-    this.#head = 0
+    this.#head = this.#tail = 0
   }
 
   /** Downstream pulls while replaying: emit the next logged element, or go live. */

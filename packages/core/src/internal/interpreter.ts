@@ -71,9 +71,13 @@ export class GraphInterpreter {
   #mask = 7
   #head = 0
   #tail = 0
-  /** Outside events, three slots each (logic, handler, argument): no object per event. */
+  /**
+   * Outside events, three slots each (logic, handler, argument) in `#external[#externalHead…#externalTail)`:
+   * no object per event, and the array is reused (never shortened) so a busy island does not reallocate it.
+   */
   #external: unknown[] = []
   #externalHead = 0
+  #externalTail = 0
   #started = false
   #running = false
   #runningStages = 0
@@ -157,7 +161,7 @@ export class GraphInterpreter {
   }
 
   hasPendingWork(): boolean {
-    return !this.#started || this.#head !== this.#tail || this.#externalHead < this.#external.length
+    return !this.#started || this.#head !== this.#tail || this.#externalHead < this.#externalTail
   }
 
   enqueue(c: Connection): void {
@@ -185,7 +189,12 @@ export class GraphInterpreter {
   /** Queue an event from outside the island; the executor runs the island when it is idle. */
   enqueueExternal(logic: GraphStageLogic, handler: (arg: any) => void, arg: unknown): void {
     if (this.finished) return
-    this.#external.push(logic, handler, arg)
+    const ext = this.#external
+    const t = this.#externalTail
+    ext[t] = logic
+    ext[t + 1] = handler
+    ext[t + 2] = arg
+    this.#externalTail = t + 3
     if (!this.#running) this.materializer.executor.schedule(this)
   }
 
@@ -249,10 +258,10 @@ export class GraphInterpreter {
     let remaining = limit
     // outside events that arrived before this slice go first, so that a busy island (whose
     // internal queue never empties) still hears kill switches, timers and callbacks
-    let early = (this.#external.length - this.#externalHead) / 3
+    let early = (this.#externalTail - this.#externalHead) / 3
     while (remaining > 0) {
       if (early > 0 || this.#head === this.#tail) {
-        if (this.#externalHead === this.#external.length) break
+        if (this.#externalHead === this.#externalTail) break
         early--
         if (this.#charged !== 0) {
           remaining -= this.#charged
@@ -266,10 +275,7 @@ export class GraphInterpreter {
         const arg = ext[h + 2]
         ext[h] = ext[h + 1] = ext[h + 2] = undefined
         this.#externalHead = h + 3
-        if (this.#externalHead === ext.length) {
-          ext.length = 0
-          this.#externalHead = 0
-        }
+        if (this.#externalHead === this.#externalTail) this.#externalHead = this.#externalTail = 0
         if (!s._finalized) {
           this.activeStage = s
           s._idle = false
@@ -433,8 +439,8 @@ export class GraphInterpreter {
 
   #finish(): void {
     this.finished = true
-    this.#external.length = 0
-    this.#externalHead = 0
+    this.#external = []
+    this.#externalHead = this.#externalTail = 0
     this.materializer._islandFinished(this)
   }
 
