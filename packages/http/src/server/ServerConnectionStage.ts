@@ -30,6 +30,7 @@ import {
   BidiShape,
   GraphStage,
   GraphStageLogic,
+  GraphStageWithMaterializedValue,
   Inlet,
   IdleTimeoutError,
   Outlet,
@@ -108,13 +109,22 @@ export interface ConnectionContext {
 
 export type ServerShape = BidiShape<Uint8Array, HttpRequest, HttpResponse, Uint8Array>
 
-class ServerConnectionLogic extends GraphStageLogic {
+/**
+ * Gives a connection materialized from a shared blueprint (see {@link SharedServerConnectionStage})
+ * its context, right after `run()` and before the stream starts.
+ */
+export interface ConnectionContextSlot {
+  provide(ctx: ConnectionContext): void
+}
+
+class ServerConnectionLogic extends GraphStageLogic implements ConnectionContextSlot {
   readonly bytesIn: Inlet<Uint8Array>
   readonly requestsOut: Outlet<HttpRequest>
   readonly responsesIn: Inlet<HttpResponse>
   readonly bytesOut: Outlet<Uint8Array>
-  readonly #s: ServerSettings
-  readonly #parser: RequestParserLike
+  ctx!: ConnectionContext
+  #s!: ServerSettings
+  #parser!: RequestParserLike
   #events: readonly RequestEvent[] = []
   #ei = 0
   #seq = 0
@@ -137,22 +147,20 @@ class ServerConnectionLogic extends GraphStageLogic {
   #requestsSeen = 0
   /** An upgrade response was accepted: HTTP is over, the socket goes to its new owner once written out. */
   #upgrading: { readonly res: UpgradeResponse; readonly request: HttpRequest; readonly head: Uint8Array[]; handed: boolean } | undefined = undefined
-  readonly #remoteAddress: () => string
-  readonly #secure: boolean
+  readonly #remoteAddress = (): string => {
+    const ctx = this.ctx
+    return ctx.remoteAddress ?? ctx.remote.slice(0, Math.max(0, ctx.remote.lastIndexOf(':')))
+  }
+  #secure = false
 
-  constructor(
-    shape: ServerShape,
-    readonly ctx: ConnectionContext,
-  ) {
+  /** Without a context, it must be provided before the stream starts. */
+  constructor(shape: ServerShape, ctx: ConnectionContext | undefined) {
     super(shape)
     this.bytesIn = shape.in1
     this.requestsOut = shape.out1
     this.responsesIn = shape.in2
     this.bytesOut = shape.out2
-    this.#s = ctx.settings
-    this.#parser = ctx.parser()
-    this.#remoteAddress = () => ctx.remoteAddress ?? ctx.remote.slice(0, Math.max(0, ctx.remote.lastIndexOf(':')))
-    this.#secure = ctx.secure ?? false
+    if (ctx !== undefined) this.provide(ctx)
     this.setHandler(this.bytesIn, {
       onPush: () => this.#onBytes(),
       onUpstreamFinish: () => this.#onPeerFin(),
@@ -173,7 +181,16 @@ class ServerConnectionLogic extends GraphStageLogic {
     })
   }
 
+  provide(ctx: ConnectionContext): void {
+    if (this.ctx !== undefined) throw new Error(`${this.toString()} already has its connection context`)
+    this.ctx = ctx
+    this.#s = ctx.settings
+    this.#parser = ctx.parser()
+    this.#secure = ctx.secure ?? false
+  }
+
   override preStart(): void {
+    if (this.ctx === undefined) throw new Error(`${this.toString()} was started without a connection context`)
     this.ctx.counters.connectionsOpen++
     this.ctx.counters.connectionsAccepted++
     const control = this.getAsyncCallback((mode: 'graceful' | 'abort') => {
@@ -767,5 +784,23 @@ export class ServerConnectionStage extends GraphStage<ServerShape> {
   }
   createLogic(): GraphStageLogic {
     return new ServerConnectionLogic(this.shape, this.ctx)
+  }
+}
+
+/**
+ * One blueprint for every connection of a server: each materialization is given its connection's
+ * context through the materialized {@link ConnectionContextSlot}, right after `run()` (before the
+ * stream starts). Otherwise the same as {@link ServerConnectionStage}.
+ */
+export class SharedServerConnectionStage extends GraphStageWithMaterializedValue<ServerShape, ConnectionContextSlot> {
+  readonly shape: ServerShape = new BidiShape(
+    new Inlet<Uint8Array>('HttpServer.bytesIn'),
+    new Outlet<HttpRequest>('HttpServer.requestsOut'),
+    new Inlet<HttpResponse>('HttpServer.responsesIn'),
+    new Outlet<Uint8Array>('HttpServer.bytesOut'),
+  )
+  createLogicAndMaterializedValue(): readonly [GraphStageLogic, ConnectionContextSlot] {
+    const logic = new ServerConnectionLogic(this.shape, undefined)
+    return [logic, logic]
   }
 }

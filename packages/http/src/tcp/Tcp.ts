@@ -30,13 +30,14 @@ import {
   type NotUsed,
 } from '@weir/core'
 import { BindError } from './errors.js'
-import { newConnectionId, TcpConnection, TcpConnectionStage, type TcpConnectionOptions } from './TcpConnectionStage.js'
+import { newConnectionId, TcpConnection, TcpConnectionStage, type SocketAdopter, type TcpConnectionOptions } from './TcpConnectionStage.js'
 
 /** A connection accepted by `Tcp.bind`. */
 export class IncomingConnection {
-  readonly flow: Flow<Uint8Array, Uint8Array, NotUsed>
   readonly #socket: Socket
-  readonly #stage: TcpConnectionStage
+  readonly #options: BindOptions
+  #stage: TcpConnectionStage | undefined = undefined
+  #flow: Flow<Uint8Array, Uint8Array, NotUsed> | undefined = undefined
   readonly #timeoutMs: number
   readonly #scheduler: Scheduler
   #handleTimer: Cancellable | undefined = undefined
@@ -47,29 +48,44 @@ export class IncomingConnection {
     scheduler: Scheduler,
   ) {
     this.#socket = socket
-    this.#stage = new TcpConnectionStage({ kind: 'accepted', socket, connection }, options)
-    this.flow = Flow.fromGraph(this.#stage).mapMaterializedValue(() => undefined)
+    this.#options = options
     this.#timeoutMs = toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
     this.#scheduler = scheduler
+  }
+  /** The connection as a flow of bytes (written to the socket) to bytes (read from it); materialized at most once. */
+  get flow(): Flow<Uint8Array, Uint8Array, NotUsed> {
+    return (this.#flow ??= Flow.fromGraph(this.#tcpStage()).mapMaterializedValue(() => undefined))
+  }
+  #tcpStage(): TcpConnectionStage {
+    return (this.#stage ??= new TcpConnectionStage({ kind: 'accepted', socket: this.#socket, connection: this.connection }, this.#options))
   }
   /**
    * @internal called by the bind stage once the connection was handed on: if it was not handled during that
    * (a handler that materializes at once costs no timer), it is closed unless handled within `handleTimeout`.
    */
   _armHandleTimeout(): void {
-    if (this.#stage.isMaterialized || this.#handleTimer !== undefined || !Number.isFinite(this.#timeoutMs)) return
+    if (this.connection._claimed || this.#handleTimer !== undefined || !Number.isFinite(this.#timeoutMs)) return
     const timer = this.#scheduler.scheduleOnce(this.#timeoutMs, () => {
-      if (!this.#stage.isMaterialized) this._discard()
+      if (!this.connection._claimed) this._discard()
     })
     this.#handleTimer = timer
-    this.#stage.onMaterialized = () => void timer.cancel() // handled: no timer left behind
+    this.#tcpStage().onMaterialized = () => void timer.cancel() // handled: no timer left behind
   }
   /** @internal close a connection that was accepted but never handled. */
   _discard(): void {
     this.#handleTimer?.cancel()
-    if (this.#stage.isMaterialized) return
+    if (this.connection._claimed) return
     this.#socket.destroy()
     this.connection._closed({ reason: 'local-abort', bytesRead: 0, bytesWritten: 0 })
+  }
+  /**
+   * @internal Serve this connection with a stage materialized from a shared blueprint (see
+   * `AdoptingTcpConnectionStage`): it takes the socket, as materializing `flow` would.
+   */
+  _adoptInto(adopter: SocketAdopter): void {
+    this.connection._claim()
+    this.#handleTimer?.cancel()
+    adopter.adopt(this.#socket, this.connection)
   }
   get id(): number {
     return this.connection.id

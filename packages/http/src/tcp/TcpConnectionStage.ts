@@ -108,6 +108,16 @@ export class TcpConnection {
     return this.#closeInfo
   }
   #handover: SocketHandover | undefined = undefined
+  #claimed = false
+  /** @internal Take ownership of the socket for one stage; a connection is served only once. */
+  _claim(): void {
+    if (this.#claimed) throw new Error(`Connection ${this.id} can be materialized only once`)
+    this.#claimed = true
+  }
+  /** @internal True once a stage owns the socket. */
+  get _claimed(): boolean {
+    return this.#claimed
+  }
   /**
    * @internal Hand the socket to `to` instead of closing it: the stage detaches it when its outbound
    * side completes (after every byte written before). Asked for before that completion.
@@ -143,10 +153,19 @@ export type SocketSource =
       readonly connectEvent?: 'connect' | 'secureConnect'
     }
 
+/** @internal Gives a stage materialized from a shared blueprint its accepted socket, before the stream starts. */
+export interface SocketAdopter {
+  adopt(socket: Socket, connection: TcpConnection): void
+}
+
+/** A logic of a shared blueprint before its socket was adopted. */
+const UNADOPTED = { kind: 'unadopted' } as const
+type LogicSource = SocketSource | typeof UNADOPTED
+
 const CONNECT_TIMER = 'connect'
 const CLOSE_TIMER = 'close'
 
-class TcpConnectionLogic extends GraphStageLogic {
+class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   readonly in: Inlet<Uint8Array>
   readonly out: Outlet<Uint8Array>
   #socket: Socket | undefined
@@ -182,7 +201,7 @@ class TcpConnectionLogic extends GraphStageLogic {
 
   constructor(
     shape: FlowShape<Uint8Array, Uint8Array>,
-    readonly source: SocketSource,
+    public source: LogicSource,
     readonly options: TcpConnectionOptions,
     readonly connected: ((c: TcpConnection) => void) | undefined,
     readonly connectFailed: ((e: unknown) => void) | undefined,
@@ -199,6 +218,12 @@ class TcpConnectionLogic extends GraphStageLogic {
     this.#onClose = this.getAsyncCallback(() => this.#socketClosed())
     this.#onConnect = this.getAsyncCallback(() => this.#connectedNow())
     if (source.kind === 'accepted') this.#attach(source.socket)
+  }
+
+  adopt(socket: Socket, connection: TcpConnection): void {
+    if (this.source.kind !== 'unadopted') throw new Error(`${this.toString()} already has a socket`)
+    this.source = { kind: 'accepted', socket, connection }
+    this.#attach(socket)
   }
 
   #attach(socket: Socket): void {
@@ -218,6 +243,8 @@ class TcpConnectionLogic extends GraphStageLogic {
     const src = this.source
     if (src.kind === 'accepted') {
       this.#connection = src.connection
+    } else if (src.kind === 'unadopted') {
+      throw new Error(`${this.toString()} was started without a socket`)
     } else {
       if (Number.isFinite(src.connectTimeoutMs)) this.scheduleOnce(CONNECT_TIMER, src.connectTimeoutMs)
       const socket = src.connect()
@@ -450,7 +477,7 @@ export class TcpConnectionStage extends GraphStageWithMaterializedValue<FlowShap
   onMaterialized: (() => void) | undefined = undefined
   createLogicAndMaterializedValue(): readonly [GraphStageLogic, Promise<TcpConnection>] {
     if (this.source.kind === 'accepted') {
-      if (this.#materialized) throw new Error(`Connection ${this.source.connection.id} can be materialized only once`)
+      this.source.connection._claim() // throws if the connection is served already
       this.#materialized = true
       this.onMaterialized?.()
       return [new TcpConnectionLogic(this.shape, this.source, this.options, undefined, undefined), Promise.resolve(this.source.connection)]
@@ -463,5 +490,22 @@ export class TcpConnectionStage extends GraphStageWithMaterializedValue<FlowShap
     })
     p.catch(() => {})
     return [new TcpConnectionLogic(this.shape, this.source, this.options, resolve, reject), p]
+  }
+}
+
+/**
+ * @internal The TCP side of one blueprint shared by many accepted connections (a server builds its
+ * connection graph once): each materialization is given its socket through the materialized
+ * {@link SocketAdopter} right after `run()`, before the stream starts. The stage then behaves as a
+ * {@link TcpConnectionStage} over that socket.
+ */
+export class AdoptingTcpConnectionStage extends GraphStageWithMaterializedValue<FlowShape<Uint8Array, Uint8Array>, SocketAdopter> {
+  readonly shape = new FlowShape(new Inlet<Uint8Array>('TcpConnection.in'), new Outlet<Uint8Array>('TcpConnection.out'))
+  constructor(readonly options: TcpConnectionOptions = {}) {
+    super()
+  }
+  createLogicAndMaterializedValue(): readonly [GraphStageLogic, SocketAdopter] {
+    const logic = new TcpConnectionLogic(this.shape, UNADOPTED, this.options, undefined, undefined)
+    return [logic, logic]
   }
 }
