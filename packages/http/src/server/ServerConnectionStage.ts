@@ -78,10 +78,12 @@ export class LingerTimeoutError extends WeirError {
 /** An early response keeps the connection if at most this much of the request body is left to drain. */
 const EARLY_RESPONSE_DRAIN_LIMIT = 64 * 1024
 
-const IDLE = 'idle'
-const HEADER_READ = 'header-read'
-const LINGER = 'linger'
-const REQUEST = 'request'
+// the connection's timeouts: deadlines sharing one scheduler timer (see `#armTimeout`)
+const IDLE = 0
+const HEADER_READ = 1
+const LINGER = 2
+const REQUEST = 3
+const TIMEOUTS = 'timeouts'
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
 
 export interface ConnectionContext {
@@ -200,6 +202,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.ctx.registerControl((mode) => control.invoke(mode))
     if (channels.connectionAccepted.hasSubscribers) channels.connectionAccepted.publish({ id: this.ctx.id, remote: this.ctx.remote })
     this.#touch()
+    this.#startTimeouts()
     this.#armIdle(this.#s.idleTimeout)
     this.pull(this.bytesIn)
     // responses are always welcome: a handler flow may wait for demand before it takes a request
@@ -217,7 +220,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     if (this.#headerStartedAt === undefined && this.#reading === undefined && this.#events.length === this.#ei) {
       // the first bytes of a new request head: its header-read deadline starts now (no timer per request)
       this.#headerStartedAt = this.#lastActivity
-      if (!this.isTimerActive(HEADER_READ) && Number.isFinite(this.#s.headerReadTimeout)) this.scheduleOnce(HEADER_READ, this.#s.headerReadTimeout)
+      if (!this.#timeoutArmed(HEADER_READ) && Number.isFinite(this.#s.headerReadTimeout)) this.#armTimeout(HEADER_READ, this.#s.headerReadTimeout)
     }
     this.#events = this.#parser.feed(chunk)
     this.#ei = 0
@@ -373,7 +376,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   #setRequestTimeout(ex: Exchange, ms: number): void {
     if (ex.response !== undefined || ex.timedOut) return
     ex.timeoutMs = ms
-    this.cancelTimer(REQUEST)
+    this.#cancelTimeout(REQUEST)
     this.#armRequestTimer()
   }
 
@@ -490,9 +493,9 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.#closing = true
     this.#events = []
     this.#ei = 0
-    this.cancelTimer(IDLE)
-    this.cancelTimer(HEADER_READ)
-    this.cancelTimer(REQUEST)
+    this.#cancelTimeout(IDLE)
+    this.#cancelTimeout(HEADER_READ)
+    this.#cancelTimeout(REQUEST)
     if (!this.isClosed(this.requestsOut)) this.complete(this.requestsOut)
     if (!this.isClosed(this.responsesIn)) this.cancel(this.responsesIn, NoMoreElementsNeeded)
     if (channels.responseStart.hasSubscribers) channels.responseStart.publish({ id: this.ctx.id, seq: ex.seq, status: 101, close: false })
@@ -601,9 +604,9 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.complete(this.bytesOut)
     if (!this.isClosed(this.requestsOut)) this.complete(this.requestsOut)
     if (!this.isClosed(this.responsesIn)) this.cancel(this.responsesIn, NoMoreElementsNeeded)
-    this.cancelTimer(IDLE)
+    this.#cancelTimeout(IDLE)
     if (this.isClosed(this.bytesIn)) return this.completeStage()
-    if (Number.isFinite(this.#s.lingerTimeout)) this.scheduleOnce(LINGER, this.#s.lingerTimeout)
+    if (Number.isFinite(this.#s.lingerTimeout)) this.#armTimeout(LINGER, this.#s.lingerTimeout)
     if (!this.hasBeenPulled(this.bytesIn)) this.pull(this.bytesIn)
   }
 
@@ -696,10 +699,75 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   }
 
   #armIdle(delay: number): void {
-    if (Number.isFinite(delay)) this.scheduleOnce(IDLE, Math.max(0, delay))
+    if (Number.isFinite(delay)) this.#armTimeout(IDLE, Math.max(0, delay))
   }
 
-  protected override onTimer(key: unknown): void {
+  /** Deadlines (scheduler ms) of the idle, header-read, linger and request timeouts; Infinity: not armed. */
+  readonly #deadlines = [Infinity, Infinity, Infinity, Infinity]
+  /** The deadline the one scheduler timer is armed for (Infinity: not armed). */
+  #timerAt = Infinity
+
+  /**
+   * Arm the timer that fires no later than any deadline: at the start, for the shortest of the
+   * timeouts (a deadline set later with its full timeout never comes before it), so that a short
+   * connection arms one scheduler timer in all; a firing with nothing due re-arms for the earliest
+   * deadline.
+   */
+  #startTimeouts(): void {
+    const s = this.#s
+    const first = Math.min(s.idleTimeout, s.headerReadTimeout, s.lingerTimeout, s.requestTimeout)
+    if (!Number.isFinite(first)) return
+    this.#timerAt = this.now() + first
+    this.scheduleOnce(TIMEOUTS, first)
+  }
+
+  /** Set a timeout's deadline `delay` from now (replacing its previous one), as its own timer would. */
+  #armTimeout(which: number, delay: number): void {
+    const at = this.now() + delay
+    this.#deadlines[which] = at
+    if (at < this.#timerAt) {
+      this.#timerAt = at
+      this.scheduleOnce(TIMEOUTS, delay)
+    }
+  }
+
+  #cancelTimeout(which: number): void {
+    this.#deadlines[which] = Infinity
+  }
+
+  #timeoutArmed(which: number): boolean {
+    return this.#deadlines[which] !== Infinity
+  }
+
+  protected override onTimer(): void {
+    const firedFor = this.#timerAt
+    this.#timerAt = Infinity
+    const d = this.#deadlines
+    // the timeouts due, earliest first, each handled as if it had fired on its own timer: one that
+    // an earlier one re-armed or cancelled is not due any more, and none runs once the stage stops
+    const due: number[] = []
+    for (let k = 0; k < d.length; k++) if (d[k]! <= firedFor) due.push(k)
+    due.sort((a, b) => d[a]! - d[b]! || a - b)
+    const dueAt = due.map((k) => d[k]!)
+    for (let i = 0; i < due.length; i++) {
+      const k = due[i]!
+      if (d[k] !== dueAt[i] || this.#stopping()) continue
+      d[k] = Infinity
+      this.#timeout(k)
+    }
+    const next = Math.min(d[0]!, d[1]!, d[2]!, d[3]!)
+    if (next < this.#timerAt && !this.#stopping()) {
+      this.#timerAt = next
+      this.scheduleOnce(TIMEOUTS, Math.max(0, next - this.now()))
+    }
+  }
+
+  /** Every port is closed: the stage stops after this handler. */
+  #stopping(): boolean {
+    return this.isClosed(this.bytesIn) && this.isClosed(this.bytesOut) && this.isClosed(this.requestsOut) && this.isClosed(this.responsesIn)
+  }
+
+  #timeout(key: number): void {
     if (key === IDLE) {
       const idleFor = this.now() - this.#lastActivity
       if (idleFor < this.#s.idleTimeout) return this.#armIdle(this.#s.idleTimeout - idleFor)
@@ -718,7 +786,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
       const started = this.#headerStartedAt
       if (started === undefined) return // no head in progress: re-armed when the next one starts
       const left = started + this.#s.headerReadTimeout - this.now()
-      if (left > 0) return this.scheduleOnce(HEADER_READ, left)
+      if (left > 0) return this.#armTimeout(HEADER_READ, left)
       this.#headerStartedAt = undefined
       if (channels.timeout.hasSubscribers) channels.timeout.publish({ id: this.ctx.id, timeout: 'header-read', ms: this.#s.headerReadTimeout })
       this.#events = []
@@ -754,12 +822,12 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
    * connection this timer rarely fires, and then only re-arms).
    */
   #armRequestTimer(): void {
-    if (this.isTimerActive(REQUEST)) return
+    if (this.#timeoutArmed(REQUEST)) return
     let earliest = Infinity
     for (const ex of this.#inflight) {
       if (ex.response === undefined && !ex.timedOut) earliest = Math.min(earliest, ex.startedAt + ex.timeoutMs)
     }
-    if (Number.isFinite(earliest)) this.scheduleOnce(REQUEST, Math.max(0, earliest - this.now()))
+    if (Number.isFinite(earliest)) this.#armTimeout(REQUEST, Math.max(0, earliest - this.now()))
   }
 
   override postStop(): void {
