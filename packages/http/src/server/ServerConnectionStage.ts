@@ -32,6 +32,8 @@ import {
   GraphStageLogic,
   GraphStageWithMaterializedValue,
   Inlet,
+  type InHandler,
+  type OutHandler,
   IdleTimeoutError,
   Outlet,
   SubSinkInlet,
@@ -163,24 +165,54 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.responsesIn = shape.in2
     this.bytesOut = shape.out2
     if (ctx !== undefined) this.provide(ctx)
-    this.setHandler(this.bytesIn, {
-      onPush: () => this.#onBytes(),
-      onUpstreamFinish: () => this.#onPeerFin(),
-      onUpstreamFailure: (e) => this.#onPeerFailure(e),
-    })
-    this.setHandler(this.requestsOut, {
-      onPull: () => this.#process(),
-      onDownstreamFinish: () => this.#closeAfterInflight('connection-close'),
-    })
-    this.setHandler(this.responsesIn, {
-      onPush: () => this.#onResponse(this.grab(this.responsesIn)),
-      onUpstreamFinish: () => this.#onHandlerDone(undefined),
-      onUpstreamFailure: (e) => this.#onHandlerDone(e),
-    })
-    this.setHandler(this.bytesOut, {
-      onPull: () => this.#flush(),
-      onDownstreamFinish: (cause) => this.#onWriteSideGone(cause),
-    })
+    this.setHandler(this.bytesIn, new ServerConnectionLogic.#BytesIn(this))
+    this.setHandler(this.requestsOut, new ServerConnectionLogic.#RequestsOut(this))
+    this.setHandler(this.responsesIn, new ServerConnectionLogic.#ResponsesIn(this))
+    this.setHandler(this.bytesOut, new ServerConnectionLogic.#BytesOut(this))
+  }
+
+  // the port handlers: one small object each, no closures (a connection creates four)
+  static readonly #BytesIn = class implements InHandler {
+    constructor(readonly l: ServerConnectionLogic) {}
+    onPush(): void {
+      this.l.#onBytes()
+    }
+    onUpstreamFinish(): void {
+      this.l.#onPeerFin()
+    }
+    onUpstreamFailure(e: unknown): void {
+      this.l.#onPeerFailure(e)
+    }
+  }
+  static readonly #RequestsOut = class implements OutHandler {
+    constructor(readonly l: ServerConnectionLogic) {}
+    onPull(): void {
+      this.l.#process()
+    }
+    onDownstreamFinish(): void {
+      this.l.#closeAfterInflight('connection-close')
+    }
+  }
+  static readonly #ResponsesIn = class implements InHandler {
+    constructor(readonly l: ServerConnectionLogic) {}
+    onPush(): void {
+      this.l.#onResponse(this.l.grab(this.l.responsesIn))
+    }
+    onUpstreamFinish(): void {
+      this.l.#onHandlerDone(undefined)
+    }
+    onUpstreamFailure(e: unknown): void {
+      this.l.#onHandlerDone(e)
+    }
+  }
+  static readonly #BytesOut = class implements OutHandler {
+    constructor(readonly l: ServerConnectionLogic) {}
+    onPull(): void {
+      this.l.#flush()
+    }
+    onDownstreamFinish(cause: unknown): void {
+      this.l.#onWriteSideGone(cause)
+    }
   }
 
   provide(ctx: ConnectionContext): void {

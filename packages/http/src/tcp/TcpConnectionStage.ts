@@ -65,10 +65,9 @@ export type SocketHandover = (socket: Socket, unread: readonly Uint8Array[]) => 
 
 /** A live or finished connection: addresses, and how it ended. */
 export class TcpConnection {
-  #resolveClosed!: (info: CloseInfo) => void
-  readonly closed: Promise<CloseInfo> = new Promise((resolve) => {
-    this.#resolveClosed = resolve
-  })
+  // the promise is made when first asked for (most connections are never asked)
+  #closed: Promise<CloseInfo> | undefined = undefined
+  #resolveClosed: ((info: CloseInfo) => void) | undefined = undefined
   #closeInfo: CloseInfo | undefined
   #local: { address: string; port: number } | undefined
   #remote: { address: string; port: number } | undefined
@@ -103,6 +102,14 @@ export class TcpConnection {
   get remote(): string {
     return `${this.remoteAddress}:${this.remotePort}`
   }
+  /** Resolves with how the connection ended, once it has. */
+  get closed(): Promise<CloseInfo> {
+    if (this.#closed === undefined) {
+      const info = this.#closeInfo
+      this.#closed = info !== undefined ? Promise.resolve(info) : new Promise((resolve) => (this.#resolveClosed = resolve))
+    }
+    return this.#closed
+  }
   /** How it ended, once it has. */
   get closeInfo(): CloseInfo | undefined {
     return this.#closeInfo
@@ -133,7 +140,7 @@ export class TcpConnection {
   _closed(info: CloseInfo): void {
     if (this.#closeInfo !== undefined) return
     this.#closeInfo = info
-    this.#resolveClosed(info)
+    this.#resolveClosed?.(info)
   }
 }
 
@@ -158,6 +165,20 @@ export interface SocketAdopter {
   adopt(socket: Socket, connection: TcpConnection): void
 }
 
+/** What the socket told, apart from data (a Buffer). */
+class SocketEvent {
+  constructor(readonly name: string) {}
+}
+class SocketFailed extends SocketEvent {
+  constructor(readonly error: Error) {
+    super('error')
+  }
+}
+const END = new SocketEvent('end')
+const DRAIN = new SocketEvent('drain')
+const CLOSE = new SocketEvent('close')
+const CONNECT = new SocketEvent('connect')
+
 /** A logic of a shared blueprint before its socket was adopted. */
 const UNADOPTED = { kind: 'unadopted' } as const
 type LogicSource = SocketSource | typeof UNADOPTED
@@ -178,12 +199,8 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   #awaitingDrain = false
   #reason: CloseReason | undefined
   #error: TcpError | undefined
-  #onData!: AsyncCallback<Buffer>
-  #onEnd!: AsyncCallback<void>
-  #onError!: AsyncCallback<Error>
-  #onDrain!: AsyncCallback<void>
-  #onClose!: AsyncCallback<void>
-  #onConnect!: AsyncCallback<void>
+  /** Socket events enter the stage through this one callback (see `#onSocketEvent`). */
+  readonly #onSocket: AsyncCallback<Buffer | SocketEvent>
   /** The socket after it was handed over (for the byte counts of the close info). */
   #handedOver: Socket | undefined = undefined
   /** Chunks the socket emitted whose callback has not run yet (so that a handover loses none of them). */
@@ -191,12 +208,12 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   readonly #listeners = {
     data: (chunk: Buffer): void => {
       this.#inTransit.push(chunk)
-      this.#onData.invoke(chunk)
+      this.#onSocket.invoke(chunk)
     },
-    end: (): void => void this.#onEnd.invoke(),
-    error: (e: Error): void => void this.#onError.invoke(e),
-    drain: (): void => void this.#onDrain.invoke(),
-    close: (): void => void this.#onClose.invoke(),
+    end: (): void => void this.#onSocket.invoke(END),
+    error: (e: Error): void => void this.#onSocket.invoke(new SocketFailed(e)),
+    drain: (): void => void this.#onSocket.invoke(DRAIN),
+    close: (): void => void this.#onSocket.invoke(CLOSE),
   }
 
   constructor(
@@ -211,12 +228,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     this.out = shape.out
     this.setHandler(this.in, this)
     this.setHandler(this.out, this)
-    this.#onData = this.getAsyncCallback((chunk: Buffer) => this.#data(chunk))
-    this.#onEnd = this.getAsyncCallback(() => this.#end())
-    this.#onError = this.getAsyncCallback((e: Error) => this.#failed(e))
-    this.#onDrain = this.getAsyncCallback(() => this.#drain())
-    this.#onClose = this.getAsyncCallback(() => this.#socketClosed())
-    this.#onConnect = this.getAsyncCallback(() => this.#connectedNow())
+    this.#onSocket = this.getAsyncCallback((ev: Buffer | SocketEvent) => this.#onSocketEvent(ev))
     if (source.kind === 'accepted') this.#attach(source.socket)
   }
 
@@ -249,9 +261,18 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
       if (Number.isFinite(src.connectTimeoutMs)) this.scheduleOnce(CONNECT_TIMER, src.connectTimeoutMs)
       const socket = src.connect()
       this.#attach(socket)
-      socket.once(src.connectEvent ?? 'connect', () => this.#onConnect.invoke())
+      socket.once(src.connectEvent ?? 'connect', () => this.#onSocket.invoke(CONNECT))
     }
     this.pull(this.in)
+  }
+
+  #onSocketEvent(ev: Buffer | SocketEvent): void {
+    if (!(ev instanceof SocketEvent)) this.#data(ev)
+    else if (ev === END) this.#end()
+    else if (ev === DRAIN) this.#drain()
+    else if (ev === CLOSE) this.#socketClosed()
+    else if (ev === CONNECT) this.#connectedNow()
+    else this.#failed((ev as SocketFailed).error)
   }
 
   #connectedNow(): void {
