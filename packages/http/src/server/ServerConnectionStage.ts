@@ -339,36 +339,18 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     const headers = Headers.adopt(start.headers.entries())
     let ex: Exchange
     const served = new ServedRequest(this.#remoteAddress, this.#secure)
-    const make = (entity: HttpEntity): Exchange => ({
-      seq,
-      method: start.method,
-      target: start.target,
-      version: start.version,
-      keepAlive: start.keepAlive,
-      request: new HttpRequest(start.method, start.target, headers, entity, start.version, this.#requestControl, served),
-      served,
-      expectContinue: start.expectContinue,
-      upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
-      body: BODY_DONE,
-      remaining: start.contentLength,
-      response: undefined,
-      timedOut: false,
-      awaitingDiscard: false,
-      timeoutMs: this.#s.requestTimeout,
-      startedAt: this.#lastActivity,
-    })
-    if (start.framing === 'none') ex = make(HttpEntity.empty)
+    if (start.framing === 'none') ex = this.#exchange(seq, start, headers, served, HttpEntity.empty)
     else {
       const strict = this.#strictBody()
       if (strict !== undefined) {
-        ex = make(HttpEntity.strict(strict, headers.get('content-type')))
+        ex = this.#exchange(seq, start, headers, served, HttpEntity.strict(strict, headers.get('content-type')))
         ex.body = BODY_STRICT
       } else {
         const outlet = new SubSourceOutlet<Uint8Array>(this, `request-${seq}-entity`)
         let resolveTrailers!: (h: Headers) => void
         const trailers = new Promise<Headers>((r) => (resolveTrailers = r))
         const entity = HttpEntity.streamed(outlet.source, { contentType: headers.get('content-type'), contentLength: start.contentLength, trailers })
-        ex = make(entity)
+        ex = this.#exchange(seq, start, headers, served, entity)
         ex.body = { kind: 'stream', outlet, trailers: resolveTrailers }
         this.#reading = ex
         outlet.setHandler({
@@ -388,6 +370,27 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.#armRequestTimer()
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ id: this.ctx.id, method: ex.method, target: ex.target, seq })
     this.push(this.requestsOut, ex.request)
+  }
+
+  #exchange(seq: number, start: RequestStart, headers: Headers, served: ServedRequest, entity: HttpEntity): Exchange {
+    return {
+      seq,
+      method: start.method,
+      target: start.target,
+      version: start.version,
+      keepAlive: start.keepAlive,
+      request: new HttpRequest(start.method, start.target, headers, entity, start.version, this.#requestControl, served),
+      served,
+      expectContinue: start.expectContinue,
+      upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
+      body: BODY_DONE,
+      remaining: start.contentLength,
+      response: undefined,
+      timedOut: false,
+      awaitingDiscard: false,
+      timeoutMs: this.#s.requestTimeout,
+      startedAt: this.#lastActivity,
+    }
   }
 
   /** When the whole (small) body is already parsed, take it from the events: a strict entity. */

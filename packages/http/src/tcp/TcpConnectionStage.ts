@@ -428,8 +428,12 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     if (s === undefined || s.destroyed) return this.#socketClosed()
     if (this.#peerFin || this.#readCancelled) {
       // the peer is done (or we discard what it sends): the socket closes once our FIN is flushed
-      if (s.writableFinished && this.#peerFin) s.destroy()
-      else this.scheduleOnce(CLOSE_TIMER, this.options.closeTimeoutMs ?? 10_000)
+      if (s.writableFinished && this.#peerFin) {
+        // nothing is left to flush or to read: close now, without waiting for the socket's 'close' event
+        s.destroy()
+        return this.#socketClosed()
+      }
+      this.scheduleOnce(CLOSE_TIMER, this.options.closeTimeoutMs ?? 10_000)
     } else this.scheduleOnce(CLOSE_TIMER, this.options.closeTimeoutMs ?? 10_000)
   }
 
