@@ -41,14 +41,18 @@ export class IncomingConnection {
   readonly #timeoutMs: number
   readonly #scheduler: Scheduler
   #handleTimer: Cancellable | undefined = undefined
+  readonly #noDelaySet: boolean
   constructor(
     readonly connection: TcpConnection,
     socket: Socket,
     options: BindOptions,
     scheduler: Scheduler,
+    /** The socket already has TCP_NODELAY (inherited from the listening socket). */
+    noDelaySet = false,
   ) {
     this.#socket = socket
     this.#options = options
+    this.#noDelaySet = noDelaySet
     this.#timeoutMs = toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
     this.#scheduler = scheduler
   }
@@ -57,7 +61,7 @@ export class IncomingConnection {
     return (this.#flow ??= Flow.fromGraph(this.#tcpStage()).mapMaterializedValue(() => undefined))
   }
   #tcpStage(): TcpConnectionStage {
-    return (this.#stage ??= new TcpConnectionStage({ kind: 'accepted', socket: this.#socket, connection: this.connection }, this.#options))
+    return (this.#stage ??= new TcpConnectionStage({ kind: 'accepted', socket: this.#socket, connection: this.connection, noDelaySet: this.#noDelaySet }, this.#options))
   }
   /**
    * @internal called by the bind stage once the connection was handed on: if it was not handled during that
@@ -85,7 +89,7 @@ export class IncomingConnection {
   _adoptInto(adopter: SocketAdopter): void {
     this.connection._claim()
     this.#handleTimer?.cancel()
-    adopter.adopt(this.#socket, this.connection)
+    adopter.adopt(this.#socket, this.connection, this.#noDelaySet)
   }
   get id(): number {
     return this.connection.id
@@ -119,11 +123,20 @@ export interface BindOptions extends TcpConnectionOptions {
 
 const BIND_TIMER = 'bind'
 
+/** Set TCP_NODELAY on a listening socket; false when its handle does not offer it or the call failed. */
+function setListenerNoDelay(server: Server): boolean {
+  const handle = (server as unknown as { _handle?: { setNoDelay?: (enable: boolean) => number } })._handle
+  if (typeof handle?.setNoDelay !== 'function') return false
+  return handle.setNoDelay(true) === 0
+}
+
 class BindLogic extends GraphStageLogic {
   readonly out: Outlet<IncomingConnection>
   #server: Server | undefined
   #pending: IncomingConnection[] = []
   #bound = false
+  /** Accepted sockets inherit TCP_NODELAY from the listening socket (see `#listening`). */
+  #noDelayInherited = false
   #unboundResolve!: () => void
   readonly whenUnbound: Promise<void> = new Promise((r) => {
     this.#unboundResolve = r
@@ -164,6 +177,9 @@ class BindLogic extends GraphStageLogic {
   #listening(): void {
     this.cancelTimer(BIND_TIMER)
     this.#bound = true
+    // Linux copies TCP_NODELAY from a listening socket to the sockets it accepts: one system call
+    // here instead of one per connection (elsewhere, and for TLS, each connection sets it)
+    if (this.stage.tls === undefined && process.platform === 'linux') this.#noDelayInherited = setListenerNoDelay(this.#server!)
     const addr = this.#server!.address()
     const port = typeof addr === 'object' && addr !== null ? addr.port : this.stage.port
     const unbind = this.unbindCallback
@@ -197,7 +213,7 @@ class BindLogic extends GraphStageLogic {
 
   #accepted(socket: Socket): void {
     const c = new TcpConnection(newConnectionId(), socket)
-    const incoming = new IncomingConnection(c, socket, this.stage.options, this.materializer.scheduler)
+    const incoming = new IncomingConnection(c, socket, this.stage.options, this.materializer.scheduler, this.#noDelayInherited)
     if (this.isAvailable(this.out)) {
       this.push(this.out, incoming)
       return incoming._armHandleTimeout()

@@ -150,7 +150,13 @@ export const newConnectionId = (): number => nextConnectionId++
 
 /** Where the socket comes from: one accepted by a server, or one to connect when materialized. */
 export type SocketSource =
-  | { readonly kind: 'accepted'; readonly socket: Socket; readonly connection: TcpConnection }
+  | {
+      readonly kind: 'accepted'
+      readonly socket: Socket
+      readonly connection: TcpConnection
+      /** The socket already has TCP_NODELAY (inherited from its listening socket). */
+      readonly noDelaySet?: boolean
+    }
   | {
       readonly kind: 'connect'
       readonly connect: () => Socket
@@ -162,7 +168,8 @@ export type SocketSource =
 
 /** @internal Gives a stage materialized from a shared blueprint its accepted socket, before the stream starts. */
 export interface SocketAdopter {
-  adopt(socket: Socket, connection: TcpConnection): void
+  /** `noDelaySet`: the socket already has TCP_NODELAY (inherited from its listening socket). */
+  adopt(socket: Socket, connection: TcpConnection, noDelaySet: boolean): void
 }
 
 /** What the socket told, apart from data (a Buffer). */
@@ -229,18 +236,19 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     this.setHandler(this.in, this)
     this.setHandler(this.out, this)
     this.#onSocket = this.getAsyncCallback((ev: Buffer | SocketEvent) => this.#onSocketEvent(ev))
-    if (source.kind === 'accepted') this.#attach(source.socket)
+    if (source.kind === 'accepted') this.#attach(source.socket, source.noDelaySet === true)
   }
 
-  adopt(socket: Socket, connection: TcpConnection): void {
+  adopt(socket: Socket, connection: TcpConnection, noDelaySet: boolean): void {
     if (this.source.kind !== 'unadopted') throw new Error(`${this.toString()} already has a socket`)
-    this.source = { kind: 'accepted', socket, connection }
-    this.#attach(socket)
+    this.source = { kind: 'accepted', socket, connection, noDelaySet }
+    this.#attach(socket, noDelaySet)
   }
 
-  #attach(socket: Socket): void {
+  #attach(socket: Socket, noDelaySet: boolean): void {
     this.#socket = socket
-    socket.setNoDelay(true) // no Nagle: a response is sent when written, not after the peer's delayed ACK
+    // no Nagle: a response is sent when written, not after the peer's delayed ACK
+    if (!noDelaySet) socket.setNoDelay(true)
     const l = this.#listeners
     socket.on('data', l.data)
     socket.on('end', l.end)
@@ -260,7 +268,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     } else {
       if (Number.isFinite(src.connectTimeoutMs)) this.scheduleOnce(CONNECT_TIMER, src.connectTimeoutMs)
       const socket = src.connect()
-      this.#attach(socket)
+      this.#attach(socket, false)
       socket.once(src.connectEvent ?? 'connect', () => this.#onSocket.invoke(CONNECT))
     }
     this.pull(this.in)
