@@ -871,6 +871,13 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.ctx.counters.closed(reason)
     if (channels.connectionClosed.hasSubscribers) channels.connectionClosed.publish({ id: this.ctx.id, remote: this.ctx.remote, reason, requests: this.#requestsSeen })
     this.ctx.onClosed(reason)
+    // let go of what the connection read and wrote: a connection object that outlived a young
+    // garbage collection would otherwise keep all of it alive until a full one
+    this.#events = []
+    this.#ei = 0
+    this.#out.length = 0
+    this.#reading = undefined
+    this.#writing = undefined
   }
 }
 
