@@ -176,7 +176,7 @@ describe('linger timeout', () => {
 })
 
 describe('the timeouts of one connection', () => {
-  it('share one scheduler timer: serving requests on a kept-alive connection arms no more timers', async () => {
+  it('share one scheduler timer, and short connections share the server\'s: more requests or connections arm no more timers', async () => {
     const { binding, time } = await serve(() => HttpResponse.text('x'), {})
     const before = time.pendingTimers
     const c = await connect(binding)
@@ -189,6 +189,9 @@ describe('the timeouts of one connection', () => {
       await c.write(GET)
       expect((await c.readResponse()).status).toBe(200)
     }
+    const c2 = await connect(binding)
+    await c2.write(GET)
+    expect((await c2.readResponse()).status).toBe(200)
     await time.settle()
     expect(time.pendingTimers).toBe(withConnection)
   })

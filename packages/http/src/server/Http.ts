@@ -24,6 +24,7 @@ import { Tcp, type IncomingConnection } from '../tcp/Tcp.js'
 import { handlerFailureResponse } from './errorResponses.js'
 import { SharedServerConnectionStage, type ConnectionContext, type RequestParserLike } from './ServerConnectionStage.js'
 import { AdoptingTcpConnectionStage } from '../tcp/TcpConnectionStage.js'
+import { ConnectionTimers, firstTimeout } from './connectionTimers.js'
 import { serverSettings, type ServerSettings, type ServerSettingsInput } from './ServerSettings.js'
 import { requestParserFactory } from './parser.js'
 import { HttpClient } from '../client/HttpClient.js'
@@ -39,6 +40,8 @@ interface BindingState {
   readonly parser: () => RequestParserLike
   readonly secure: boolean
   readonly materializer: Materializer
+  /** The first timer of every connection (see connectionTimers.ts). */
+  readonly timers: ConnectionTimers
   /** The connections open (HTTP or upgraded), by id. */
   readonly live: Map<number, ServedConnection>
   terminating: boolean
@@ -53,6 +56,7 @@ class ServedConnection implements ConnectionContext {
   readonly counters: ServerCounters
   readonly parser: () => RequestParserLike
   readonly secure: boolean
+  readonly timers: ConnectionTimers
   /** Termination: close gracefully or now (set by the connection, or by the upgraded protocol). */
   control: ((mode: 'graceful' | 'abort') => void) | undefined = undefined
   constructor(
@@ -65,6 +69,7 @@ class ServedConnection implements ConnectionContext {
     this.counters = binding.counters
     this.parser = binding.parser
     this.secure = binding.secure
+    this.timers = binding.timers
   }
   get remote(): string {
     return this.incoming.connection.remote // read only when a diagnostic needs it (two system calls)
@@ -219,6 +224,7 @@ export class ServerBuilder {
       parser: requestParserFactory(settings),
       secure: this.tls !== undefined,
       materializer: mat,
+      timers: new ConnectionTimers(mat.scheduler, firstTimeout(settings)),
       live,
       terminating: false,
       allClosed: undefined,

@@ -41,6 +41,7 @@ import {
   NoMoreElementsNeeded,
   StreamDetachedError,
   WeirError,
+  type AsyncCallback,
 } from '@weir/core'
 import { channels, type ServerCloseReason, type ServerCounters, type WireTrace } from '../diagnostics.js'
 import { Headers } from '../model/Headers.js'
@@ -57,6 +58,7 @@ import { errorResponse, handlerFailureResponse, headerReadTimeoutResponse, reque
 import { BODY_DISCARD, BODY_DONE, BODY_STRICT, type Exchange } from './exchange.js'
 import type { ServerSettings } from './ServerSettings.js'
 import { UpgradeResponse } from './upgrade.js'
+import { firstTimeout, type ConnectionTimers, type TimerEntry } from './connectionTimers.js'
 
 /** What the connection needs from a request parser. */
 export interface RequestParserLike {
@@ -109,6 +111,11 @@ export interface ConnectionContext {
    * Without it, upgrade responses are refused with a 500.
    */
   readonly handOver?: ((upgrade: UpgradeResponse, request: HttpRequest, head: readonly Uint8Array[]) => void) | undefined
+  /**
+   * The server's queue for the first timer of its connections (see connectionTimers.ts); without
+   * it, or with another delay than this connection's first, the connection arms its own timer.
+   */
+  readonly timers?: ConnectionTimers | undefined
 }
 
 export type ServerShape = BidiShape<Uint8Array, HttpRequest, HttpResponse, Uint8Array>
@@ -121,7 +128,7 @@ export interface ConnectionContextSlot {
   provide(ctx: ConnectionContext): void
 }
 
-class ServerConnectionLogic extends GraphStageLogic implements ConnectionContextSlot {
+class ServerConnectionLogic extends GraphStageLogic implements ConnectionContextSlot, TimerEntry {
   readonly bytesIn: Inlet<Uint8Array>
   readonly requestsOut: Outlet<HttpRequest>
   readonly responsesIn: Inlet<HttpResponse>
@@ -227,10 +234,13 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     if (this.ctx === undefined) throw new Error(`${this.toString()} was started without a connection context`)
     this.ctx.counters.connectionsOpen++
     this.ctx.counters.connectionsAccepted++
-    const control = this.getAsyncCallback((mode: 'graceful' | 'abort') => {
-      if (mode === 'graceful') this.#closeAfterInflight('shutdown')
+    // from outside: termination, and the server's timer queue (a deadline)
+    const control = this.getAsyncCallback((mode: 'graceful' | 'abort' | number) => {
+      if (typeof mode === 'number') this.#onTimeouts(mode)
+      else if (mode === 'graceful') this.#closeAfterInflight('shutdown')
       else this.#abort('shutdown', new StreamDetachedError('The server was terminated'))
     })
+    this.#control = control
     this.ctx.registerControl((mode) => control.invoke(mode))
     if (channels.connectionAccepted.hasSubscribers) channels.connectionAccepted.publish({ id: this.ctx.id, remote: this.ctx.remote })
     this.#touch()
@@ -739,21 +749,39 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
 
   /** Deadlines (scheduler ms) of the idle, header-read, linger and request timeouts; Infinity: not armed. */
   readonly #deadlines = [Infinity, Infinity, Infinity, Infinity]
-  /** The deadline the one scheduler timer is armed for (Infinity: not armed). */
-  #timerAt = Infinity
+  /** The deadline this stage's own scheduler timer is armed for (Infinity: not armed). */
+  #ownAt = Infinity
+  // this connection's place in the server's timer queue (TimerEntry; `_at` is Infinity when not queued)
+  _prev: TimerEntry | undefined = undefined
+  _next: TimerEntry | undefined = undefined
+  _at = Infinity
+  #control: AsyncCallback<'graceful' | 'abort' | number> | undefined = undefined
+
+  /** The earliest time a timer (own or queued) wakes this connection up. */
+  get #timerAt(): number {
+    return Math.min(this.#ownAt, this._at)
+  }
 
   /**
    * Arm the timer that fires no later than any deadline: at the start, for the shortest of the
-   * timeouts (a deadline set later with its full timeout never comes before it), so that a short
-   * connection arms one scheduler timer in all; a firing with nothing due re-arms for the earliest
-   * deadline.
+   * timeouts (a deadline set later with its full timeout never comes before it), in the server's
+   * timer queue when there is one, so that a short connection arms no scheduler timer of its own;
+   * a wake-up with nothing due re-arms for the earliest deadline.
    */
   #startTimeouts(): void {
-    const s = this.#s
-    const first = Math.min(s.idleTimeout, s.headerReadTimeout, s.lingerTimeout, s.requestTimeout)
+    const first = firstTimeout(this.#s)
     if (!Number.isFinite(first)) return
-    this.#timerAt = this.now() + first
-    this.scheduleOnce(TIMEOUTS, first)
+    const timers = this.ctx.timers
+    if (timers !== undefined && timers.delay === first) timers.add(this)
+    else {
+      this.#ownAt = this.now() + first
+      this.scheduleOnce(TIMEOUTS, first)
+    }
+  }
+
+  /** The server's timer queue says `at` came (outside the stage). */
+  timerDue(at: number): void {
+    this.#control?.invoke(at)
   }
 
   /** Set a timeout's deadline `delay` from now (replacing its previous one), as its own timer would. */
@@ -761,7 +789,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     const at = this.now() + delay
     this.#deadlines[which] = at
     if (at < this.#timerAt) {
-      this.#timerAt = at
+      this.#ownAt = at
       this.scheduleOnce(TIMEOUTS, delay)
     }
   }
@@ -775,8 +803,13 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   }
 
   protected override onTimer(): void {
-    const firedFor = this.#timerAt
-    this.#timerAt = Infinity
+    const firedFor = this.#ownAt
+    this.#ownAt = Infinity
+    this.#onTimeouts(firedFor)
+  }
+
+  /** A timer armed for `firedFor` fired: handle the timeouts due by then, re-arm for the next. */
+  #onTimeouts(firedFor: number): void {
     const d = this.#deadlines
     // the timeouts due, earliest first, each handled as if it had fired on its own timer: one that
     // an earlier one re-armed or cancelled is not due any more, and none runs once the stage stops
@@ -792,7 +825,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     }
     const next = Math.min(d[0]!, d[1]!, d[2]!, d[3]!)
     if (next < this.#timerAt && !this.#stopping()) {
-      this.#timerAt = next
+      this.#ownAt = next
       this.scheduleOnce(TIMEOUTS, Math.max(0, next - this.now()))
     }
   }
@@ -871,6 +904,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.ctx.counters.closed(reason)
     if (channels.connectionClosed.hasSubscribers) channels.connectionClosed.publish({ id: this.ctx.id, remote: this.ctx.remote, reason, requests: this.#requestsSeen })
     this.ctx.onClosed(reason)
+    this.ctx.timers?.remove(this)
     // let go of what the connection read and wrote: a connection object that outlived a young
     // garbage collection would otherwise keep all of it alive until a full one
     this.#events = []
