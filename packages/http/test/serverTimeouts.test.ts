@@ -174,3 +174,60 @@ describe('linger timeout', () => {
     expect(binding.counters().closesByReason['linger-timeout']).toBe(1)
   })
 })
+
+describe('the timeouts of one connection', () => {
+  it('share one scheduler timer, and short connections share the server\'s: more requests or connections arm no more timers', async () => {
+    const { binding, time } = await serve(() => HttpResponse.text('x'), {})
+    const before = time.pendingTimers
+    const c = await connect(binding)
+    await c.write(GET)
+    await c.readResponse()
+    await time.settle()
+    const withConnection = time.pendingTimers
+    expect(withConnection - before).toBe(1)
+    for (let i = 0; i < 3; i++) {
+      await c.write(GET)
+      expect((await c.readResponse()).status).toBe(200)
+    }
+    const c2 = await connect(binding)
+    await c2.write(GET)
+    expect((await c2.readResponse()).status).toBe(200)
+    await time.settle()
+    expect(time.pendingTimers).toBe(withConnection)
+  })
+
+  it('still fires a deadline earlier than the one the timer is armed for, exactly (a request timeout shortened per request)', async () => {
+    const { binding, time } = await serve(
+      (req) => {
+        setRequestTimeout(req, '300ms')
+        return new Promise<HttpResponse>(() => {})
+      },
+      { requestTimeout: '20s', headerReadTimeout: '5s' },
+    )
+    const c = await connect(binding)
+    await c.write(GET)
+    await time.advance(299)
+    await c.expectOpen(20)
+    expect(c.received.length).toBe(0)
+    await time.advance(1)
+    const r = await c.readResponse()
+    expect(r.status).toBe(503)
+    expect(r.body.toString()).toMatch(/300 ms/)
+  })
+
+  it('fires each timeout at its own deadline after the timer woke up early for another (idle after header-read)', async () => {
+    const { binding, time } = await serve(() => HttpResponse.text('x'), { idleTimeout: '10s', headerReadTimeout: '2s' })
+    const c = await connect(binding)
+    await time.advance(5000)
+    await c.write(GET)
+    expect((await c.readResponse()).status).toBe(200)
+    // the idle deadline is 10 s after the last traffic, whatever the timer did in between
+    await time.advance(9999)
+    await c.expectOpen(20)
+    await time.advance(1)
+    expect(await c.expectClosed()).toBe('fin')
+    await c.halfClose()
+    await time.settle()
+    expect(binding.counters().closesByReason['idle-timeout']).toBe(1)
+  })
+})

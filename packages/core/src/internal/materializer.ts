@@ -4,15 +4,16 @@
  * `materialize` puts a boundary pair on every async edge, fuses chains of simple operators (see
  * stage/fusion.ts), creates one logic per remaining stage node (each with its materialized
  * value), groups the nodes connected by synchronous edges into islands (one interpreter each),
- * evaluates the materialized value, and hands the islands to the executor. Streams start in the executor's next run, never inside `run()` itself.
+ * evaluates the materialized value, and hands the islands to the executor. Streams start in the
+ * executor's next run, never inside `run()` itself. The structural part of that work is kept per
+ * module as a plan (plan.ts) and replayed when the same module runs again.
  */
 import { InvalidArgumentError, StreamDetachedError } from '../errors.js'
-import { fusableKind, fuseChain } from '../stage/fusion.js'
-import type { GraphStageLogic } from '../stage/GraphStageLogic.js'
 import { boundaryPair } from './boundary.js'
 import { Executor } from './executor.js'
-import { GraphInterpreter } from './interpreter.js'
-import { evalMat, type Edge, type Module, type StageNode } from './module.js'
+import type { GraphInterpreter } from './interpreter.js'
+import type { Edge, Module, StageNode } from './module.js'
+import { buildPlan, runPlan, type MaterializationPlan } from './plan.js'
 import { Attributes } from '../stage/Attributes.js'
 import { systemScheduler, type Scheduler } from './scheduler.js'
 
@@ -59,6 +60,8 @@ export class Materializer {
   readonly operatorFusion: boolean
   /** The running islands (of a root materializer; a sub-fusing one keeps none of its own). */
   readonly #live: Set<GraphInterpreter>
+  /** Materialization plans of the modules run so far (see plan.ts; a sub-fusing materializer uses its root's). */
+  readonly #plans: WeakMap<Module, MaterializationPlan>
   #shutdown = false
   /** For a sub-fusing materializer: the materializer it belongs to, and the island it fuses into. */
   readonly #root: Materializer | undefined
@@ -68,6 +71,7 @@ export class Materializer {
     this.#root = root
     this.#host = host
     this.#live = root === undefined ? new Set() : NO_ISLANDS
+    this.#plans = root === undefined ? new WeakMap() : NO_PLANS
     if (root !== undefined) {
       this.scheduler = root.scheduler
       this.logger = root.logger
@@ -104,104 +108,29 @@ export class Materializer {
   /** `host`: a running island that takes the island of the module's last node (sub-fusing). */
   #materialize<M>(module: Module, host: GraphInterpreter | undefined): M {
     if (this.#shutdown) throw new StreamDetachedError('The materializer was shut down')
-    if (module.inlets.length > 0 || module.outlets.length > 0) {
-      const open = [
-        ...module.inlets.map((p) => module.nodes[p.node]!.stage.shape.inlets[p.port]!.name),
-        ...module.outlets.map((p) => module.nodes[p.node]!.stage.shape.outlets[p.port]!.name),
-      ]
-      throw new InvalidArgumentError('graph', open.join(', '), 'closed (every port connected); open ports')
-    }
-    const [nodes, edges] = this.#insertBoundaries(module)
-    const n = nodes.length
-    const logicOf: GraphStageLogic[] = new Array(n)
-    const mats: unknown[] = new Array(n)
-
-    // operator fusion: chains of fusable nodes joined by synchronous edges share one logic
-    const chainNext = this.operatorFusion ? new Int32Array(n).fill(-1) : undefined
-    if (chainNext !== undefined) {
-      const hasPrev = new Uint8Array(n)
-      const sinkAfter = new Int32Array(n).fill(-1)
-      for (const e of edges) {
-        const fromKind = fusableKind(nodes[e.from]!.stage)
-        const toKind = fusableKind(nodes[e.to]!.stage)
-        if (fromKind === undefined || fromKind === 'sink') continue
-        if (toKind === 'op') {
-          chainNext[e.from] = e.to
-          hasPrev[e.to] = 1
-        } else if (toKind === 'sink') sinkAfter[e.from] = e.to
+    // the structural analysis is done once per module; each run replays it with fresh stages
+    let plan = this.#plans.get(module)
+    if (plan === undefined) {
+      if (module.inlets.length > 0 || module.outlets.length > 0) {
+        const open = [
+          ...module.inlets.map((p) => module.nodes[p.node]!.stage.shape.inlets[p.port]!.name),
+          ...module.outlets.map((p) => module.nodes[p.node]!.stage.shape.outlets[p.port]!.name),
+        ]
+        throw new InvalidArgumentError('graph', open.join(', '), 'closed (every port connected); open ports')
       }
-      for (let i = 0; i < n; i++) {
-        if (hasPrev[i] === 1 || fusableKind(nodes[i]!.stage) === 'sink') continue
-        const members: number[] = []
-        for (let j = i; j !== -1; j = chainNext[j]!) members.push(j)
-        // a chain headed by a sync source also takes the sync sink it feeds
-        const tail = members[members.length - 1]!
-        if (fusableKind(nodes[i]!.stage) === 'source' && sinkAfter[tail] !== -1) {
-          chainNext[tail] = sinkAfter[tail]!
-          members.push(sinkAfter[tail]!)
-        }
-        if (members.length === 1) continue
-        const logic = fuseChain(
-          members.map((m) => nodes[m]!.stage),
-          members.map((m) => nodes[m]!.attributes),
-        )
-        for (const m of members) logicOf[m] = logic
-      }
+      const [nodes, edges] = this.#insertBoundaries(module)
+      plan = buildPlan(module, nodes, edges, this.operatorFusion)
+      this.#plans.set(module, plan)
     }
-    for (let i = 0; i < n; i++) {
-      if (logicOf[i] !== undefined) continue
-      const node = nodes[i]!
-      const [logic, mat] = node.stage.createLogicAndMaterializedValue(node.attributes, this)
-      if (logic._name === '') logic._name = node.attributes.name ?? node.stage.toString()
-      logicOf[i] = logic
-      mats[i] = mat
-    }
-
-    // islands: components over synchronous edges
-    const parent = new Int32Array(n)
-    for (let i = 0; i < n; i++) parent[i] = i
-    const find = (x: number): number => {
-      while (parent[x] !== x) {
-        parent[x] = parent[parent[x]!]!
-        x = parent[x]!
-      }
-      return x
-    }
-    for (const e of edges) if (!e.async) parent[find(e.from)] = find(e.to)
-    const islands = new Map<number, GraphInterpreter>()
     // sub-fusing into an island that runs: it takes the island of the module's last node (a sink's)
     const fuseInto = host !== undefined && host.started && !host.finished ? host : undefined
-    if (fuseInto !== undefined) islands.set(find(module.nodes.length - 1), fuseInto)
-    const islandOf = (i: number): GraphInterpreter => {
-      const root = find(i)
-      let it = islands.get(root)
-      if (it === undefined) {
-        it = new GraphInterpreter(this)
-        islands.set(root, it)
-      }
-      return it
-    }
-    const firstNew = fuseInto?.logics.length ?? 0
-    for (let i = 0; i < n; i++) {
-      const logic = logicOf[i]!
-      if (logic._interpreter === undefined) islandOf(i).addLogic(logic)
-    }
-    for (const e of edges) {
-      // fused chain members use port 0 of the shared logic, which is their own port 0
-      if (chainNext !== undefined && chainNext[e.from] === e.to) continue
-      islandOf(e.from).connect(logicOf[e.from]!, e.fromPort, logicOf[e.to]!, e.toPort)
-    }
-    const mat = evalMat(module.mat, mats) as M
-    for (const it of islands.values()) {
-      if (it === fuseInto) continue
+    const [mat, islands, attached] = runPlan(plan, module, this, fuseInto)
+    for (const it of islands) {
       this.#live.add(it)
       this.executor.schedule(it)
     }
-    if (fuseInto !== undefined) {
-      // the logics it got from this module (addLogic appends; nothing stops in between)
-      fuseInto.attach(fuseInto.logics.slice(firstNew))
-    }
-    return mat
+    if (attached.length > 0) fuseInto!.attach(attached)
+    return mat as M
   }
 
   /**
@@ -269,6 +198,7 @@ export class Materializer {
 }
 
 const NO_ISLANDS: Set<GraphInterpreter> = new Set()
+const NO_PLANS: WeakMap<Module, MaterializationPlan> = new WeakMap()
 
 let defaultInstance: Materializer | undefined
 

@@ -8,8 +8,11 @@ import type { Headers } from '../model/Headers.js'
 /** Lower-case names of the fields that are always hop-by-hop. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection'])
 
+const NO_OPTIONS: ReadonlySet<string> = new Set()
+
 /** The lower-case field names a `Connection` header lists (its connection options). */
-export function connectionOptions(headers: Headers): Set<string> {
+export function connectionOptions(headers: Headers): ReadonlySet<string> {
+  if (!headers.has('connection')) return NO_OPTIONS // the common case costs no set
   const out = new Set<string>()
   for (const v of headers.getAll('connection')) {
     for (const token of v.split(',')) {

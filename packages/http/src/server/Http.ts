@@ -11,18 +11,20 @@
  * A route (see `routing/`) is served with `.bindRoute(route)`.
  *
  * Each accepted connection is one materialized graph:
- * `socket ⇄ TCP stage ⇄ ServerConnectionStage ⇄ handler flow`.
+ * `socket ⇄ TCP stage ⇄ ServerConnectionStage ⇄ handler flow`, all from one blueprint per binding.
  * A connection that switches protocols (an {@link UpgradeResponse}, e.g. a WebSocket) leaves that
  * graph: its socket is handed to the new protocol, and the server keeps tracking it (counters,
  * termination) until the new protocol reports it closed.
  */
-import { BidiFlow, Flow, Sink, defaultMaterializer, toMillis, type Duration, type Materializer } from '@weir/core'
+import { BidiFlow, Flow, Keep, Sink, defaultMaterializer, toMillis, type Duration, type Materializer } from '@weir/core'
 import { ServerCounters, WireTrace, type ServerCloseReason } from '../diagnostics.js'
 import { HttpResponse, type HttpRequest } from '../model/HttpMessage.js'
 import type { TlsOptions } from 'node:tls'
 import { Tcp, type IncomingConnection } from '../tcp/Tcp.js'
 import { handlerFailureResponse } from './errorResponses.js'
-import { ServerConnectionStage, type RequestParserLike } from './ServerConnectionStage.js'
+import { SharedServerConnectionStage, type ConnectionContext, type RequestParserLike } from './ServerConnectionStage.js'
+import { AdoptingTcpConnectionStage } from '../tcp/TcpConnectionStage.js'
+import { ConnectionTimers, firstTimeout } from './connectionTimers.js'
 import { serverSettings, type ServerSettings, type ServerSettingsInput } from './ServerSettings.js'
 import { requestParserFactory } from './parser.js'
 import { HttpClient } from '../client/HttpClient.js'
@@ -31,10 +33,98 @@ import type { UpgradedConnection, UpgradeResponse } from './upgrade.js'
 
 export type Handler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse
 
-interface LiveConnection {
+/** What the connections of one binding share. */
+interface BindingState {
+  readonly settings: ServerSettings
+  readonly counters: ServerCounters
+  readonly parser: () => RequestParserLike
+  readonly secure: boolean
+  readonly materializer: Materializer
+  /** The first timer of every connection (see connectionTimers.ts). */
+  readonly timers: ConnectionTimers
+  /** The connections open (HTTP or upgraded), by id. */
+  readonly live: Map<number, ServedConnection>
+  terminating: boolean
+  /** Resolves `terminate` once the last connection closed. */
+  allClosed: (() => void) | undefined
+}
+
+/** One accepted connection: its context in the connection stage, and the binding's handle on it. */
+class ServedConnection implements ConnectionContext {
   readonly id: number
-  control?: (mode: 'graceful' | 'abort') => void
-  readonly trace: WireTrace | undefined
+  readonly settings: ServerSettings
+  readonly counters: ServerCounters
+  readonly parser: () => RequestParserLike
+  readonly secure: boolean
+  readonly timers: ConnectionTimers
+  /** Termination: close gracefully or now (set by the connection, or by the upgraded protocol). */
+  control: ((mode: 'graceful' | 'abort') => void) | undefined = undefined
+  constructor(
+    readonly incoming: IncomingConnection,
+    readonly trace: WireTrace | undefined,
+    readonly binding: BindingState,
+  ) {
+    this.id = incoming.id
+    this.settings = binding.settings
+    this.counters = binding.counters
+    this.parser = binding.parser
+    this.secure = binding.secure
+    this.timers = binding.timers
+  }
+  get remote(): string {
+    return this.incoming.connection.remote // read only when a diagnostic needs it (two system calls)
+  }
+  get remoteAddress(): string {
+    return this.incoming.connection.remoteAddress // read only when a handler asks (then kept)
+  }
+  registerControl(control: (mode: 'graceful' | 'abort') => void): void {
+    this.control = control
+    if (this.binding.terminating) control('graceful')
+  }
+  onClosed(reason: ServerCloseReason): void {
+    if (reason !== 'upgraded') this.release()
+  }
+  release(): void {
+    const live = this.binding.live
+    live.delete(this.id)
+    if (live.size === 0) this.binding.allClosed?.()
+  }
+  handOver(upgrade: UpgradeResponse, request: HttpRequest, head: readonly Uint8Array[]): void {
+    const counters = this.counters
+    const mat = this.binding.materializer
+    const connection = this.incoming.connection
+    counters.upgradedOpen++
+    let closed = false
+    const upgradedClosed = (): void => {
+      if (closed) return
+      closed = true
+      counters.upgradedOpen--
+      this.release()
+    }
+    this.control = undefined
+    connection._handOver((socket, unread) => {
+      const conn: UpgradedConnection = {
+        id: this.id,
+        request,
+        socket,
+        head: Buffer.concat([...head, ...unread]),
+        materializer: mat,
+        registerControl: (control) => this.registerControl(control),
+        closed: upgradedClosed,
+      }
+      try {
+        upgrade.takeOver(conn)
+      } catch (e) {
+        mat.logger.error(`connection ${this.id}: taking over the upgraded connection failed`, e)
+        socket.destroy()
+        upgradedClosed()
+      }
+    })
+    // the socket may close before the TCP stage could hand it over: then nobody else reports it
+    void connection.closed.then((info) => {
+      if (info.reason !== 'handed-over') upgradedClosed()
+    })
+  }
 }
 
 /** A running server. */
@@ -115,14 +205,33 @@ export class ServerBuilder {
     const settings = serverSettings(this.settingsInput) // fails before anything listens
     const mat = this.materializer ?? defaultMaterializer()
     const counters = new ServerCounters()
-    const live = new Map<number, LiveConnection>()
+    const live = new Map<number, ServedConnection>()
     const traces = new Map<number, WireTrace>()
-    let terminating = false
-    let allClosed: (() => void) | undefined
-    const parser: () => RequestParserLike = requestParserFactory(settings)
+
+    const bindOptions = {
+      bindTimeout: settings.bindTimeout,
+      closeTimeoutMs: Number.isFinite(settings.lingerTimeout) ? settings.lingerTimeout + 1000 : 10_000,
+    }
+    // one blueprint for every connection (socket ⇄ TCP stage ⇄ connection stage ⇄ handler): its
+    // materialization plan is computed once; each run is given its socket and context before it starts
+    const connectionGraph = Flow.fromGraph(new AdoptingTcpConnectionStage(bindOptions)).joinMat(
+      BidiFlow.fromGraph(new SharedServerConnectionStage()).join(handler),
+      Keep.both,
+    )
+    const binding: BindingState = {
+      settings,
+      counters,
+      parser: requestParserFactory(settings),
+      secure: this.tls !== undefined,
+      materializer: mat,
+      timers: new ConnectionTimers(mat.scheduler, firstTimeout(settings)),
+      live,
+      terminating: false,
+      allClosed: undefined,
+    }
 
     const accept = (c: IncomingConnection): void => {
-      if (terminating || live.size >= settings.maxConnections) {
+      if (binding.terminating || live.size >= settings.maxConnections) {
         counters.connectionsAccepted++
         counters.connectionsOpen++
         counters.closed('max-connections')
@@ -130,76 +239,13 @@ export class ServerBuilder {
       }
       const trace = this.traceConnections ? new WireTrace() : undefined
       if (trace !== undefined) traces.set(c.id, trace)
-      const entry: LiveConnection = { id: c.id, trace }
+      const entry = new ServedConnection(c, trace, binding)
       live.set(c.id, entry)
-      const stage = new ServerConnectionStage({
-        id: c.id,
-        get remote() {
-          return c.connection.remote // read only when a diagnostic needs it (two system calls)
-        },
-        get remoteAddress() {
-          return c.connection.remoteAddress // read only when a handler asks (then kept)
-        },
-        secure: this.tls !== undefined,
-        settings,
-        counters,
-        parser,
-        trace,
-        registerControl: (control) => {
-          entry.control = control
-          if (terminating) control('graceful')
-        },
-        onClosed: (reason: ServerCloseReason) => {
-          if (reason !== 'upgraded') release()
-        },
-        handOver: (upgrade: UpgradeResponse, request: HttpRequest, head: readonly Uint8Array[]) => {
-          counters.upgradedOpen++
-          let closed = false
-          const upgradedClosed = (): void => {
-            if (closed) return
-            closed = true
-            counters.upgradedOpen--
-            release()
-          }
-          entry.control = undefined
-          c.connection._handOver((socket, unread) => {
-            const conn: UpgradedConnection = {
-              id: c.id,
-              request,
-              socket,
-              head: Buffer.concat([...head, ...unread]),
-              materializer: mat,
-              registerControl: (control) => {
-                entry.control = control
-                if (terminating) control('graceful')
-              },
-              closed: upgradedClosed,
-            }
-            try {
-              upgrade.takeOver(conn)
-            } catch (e) {
-              mat.logger.error(`connection ${c.id}: taking over the upgraded connection failed`, e)
-              socket.destroy()
-              upgradedClosed()
-            }
-          })
-          // the socket may close before the TCP stage could hand it over: then nobody else reports it
-          void c.connection.closed.then((info) => {
-            if (info.reason !== 'handed-over') upgradedClosed()
-          })
-        },
-      })
-      const release = (): void => {
-        live.delete(c.id)
-        if (live.size === 0) allClosed?.()
-      }
-      c.handleWith(BidiFlow.fromGraph(stage).join(handler), mat)
+      const [tcp, server] = connectionGraph.run(mat)
+      server.provide(entry)
+      c._adoptInto(tcp)
     }
 
-    const bindOptions = {
-      bindTimeout: settings.bindTimeout,
-      closeTimeoutMs: Number.isFinite(settings.lingerTimeout) ? settings.lingerTimeout + 1000 : 10_000,
-    }
     const connections = this.tls === undefined ? Tcp.bind(this.host, this.port, bindOptions) : Tcp.bindTls(this.host, this.port, this.tls, bindOptions)
     const tcp = await connections.to(Sink.foreach(accept)).run(mat)
 
@@ -212,10 +258,10 @@ export class ServerBuilder {
       unbind: () => tcp.unbind(),
       terminate: async (hardDeadline: Duration) => {
         const deadline = toMillis(hardDeadline, 'hardDeadline')
-        terminating = true
+        binding.terminating = true
         await tcp.unbind()
         if (live.size === 0) return
-        const done = new Promise<void>((resolve) => (allClosed = resolve))
+        const done = new Promise<void>((resolve) => (binding.allClosed = resolve))
         for (const c of live.values()) c.control?.('graceful')
         // at the hard deadline, whatever did not close gracefully is destroyed
         const hard = mat.scheduler.scheduleOnce(deadline, () => {

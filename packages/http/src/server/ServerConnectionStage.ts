@@ -30,7 +30,10 @@ import {
   BidiShape,
   GraphStage,
   GraphStageLogic,
+  GraphStageWithMaterializedValue,
   Inlet,
+  type InHandler,
+  type OutHandler,
   IdleTimeoutError,
   Outlet,
   SubSinkInlet,
@@ -38,6 +41,7 @@ import {
   NoMoreElementsNeeded,
   StreamDetachedError,
   WeirError,
+  type AsyncCallback,
 } from '@weir/core'
 import { channels, type ServerCloseReason, type ServerCounters, type WireTrace } from '../diagnostics.js'
 import { Headers } from '../model/Headers.js'
@@ -54,6 +58,7 @@ import { errorResponse, handlerFailureResponse, headerReadTimeoutResponse, reque
 import { BODY_DISCARD, BODY_DONE, BODY_STRICT, type Exchange } from './exchange.js'
 import type { ServerSettings } from './ServerSettings.js'
 import { UpgradeResponse } from './upgrade.js'
+import { firstTimeout, type ConnectionTimers, type TimerEntry } from './connectionTimers.js'
 
 /** What the connection needs from a request parser. */
 export interface RequestParserLike {
@@ -77,10 +82,12 @@ export class LingerTimeoutError extends WeirError {
 /** An early response keeps the connection if at most this much of the request body is left to drain. */
 const EARLY_RESPONSE_DRAIN_LIMIT = 64 * 1024
 
-const IDLE = 'idle'
-const HEADER_READ = 'header-read'
-const LINGER = 'linger'
-const REQUEST = 'request'
+// the connection's timeouts: deadlines sharing one scheduler timer (see `#armTimeout`)
+const IDLE = 0
+const HEADER_READ = 1
+const LINGER = 2
+const REQUEST = 3
+const TIMEOUTS = 'timeouts'
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
 
 export interface ConnectionContext {
@@ -104,17 +111,31 @@ export interface ConnectionContext {
    * Without it, upgrade responses are refused with a 500.
    */
   readonly handOver?: ((upgrade: UpgradeResponse, request: HttpRequest, head: readonly Uint8Array[]) => void) | undefined
+  /**
+   * The server's queue for the first timer of its connections (see connectionTimers.ts); without
+   * it, or with another delay than this connection's first, the connection arms its own timer.
+   */
+  readonly timers?: ConnectionTimers | undefined
 }
 
 export type ServerShape = BidiShape<Uint8Array, HttpRequest, HttpResponse, Uint8Array>
 
-class ServerConnectionLogic extends GraphStageLogic {
+/**
+ * Gives a connection materialized from a shared blueprint (see {@link SharedServerConnectionStage})
+ * its context, right after `run()` and before the stream starts.
+ */
+export interface ConnectionContextSlot {
+  provide(ctx: ConnectionContext): void
+}
+
+class ServerConnectionLogic extends GraphStageLogic implements ConnectionContextSlot, TimerEntry {
   readonly bytesIn: Inlet<Uint8Array>
   readonly requestsOut: Outlet<HttpRequest>
   readonly responsesIn: Inlet<HttpResponse>
   readonly bytesOut: Outlet<Uint8Array>
-  readonly #s: ServerSettings
-  readonly #parser: RequestParserLike
+  ctx!: ConnectionContext
+  #s!: ServerSettings
+  #parser!: RequestParserLike
   #events: readonly RequestEvent[] = []
   #ei = 0
   #seq = 0
@@ -137,52 +158,93 @@ class ServerConnectionLogic extends GraphStageLogic {
   #requestsSeen = 0
   /** An upgrade response was accepted: HTTP is over, the socket goes to its new owner once written out. */
   #upgrading: { readonly res: UpgradeResponse; readonly request: HttpRequest; readonly head: Uint8Array[]; handed: boolean } | undefined = undefined
-  readonly #remoteAddress: () => string
-  readonly #secure: boolean
+  readonly #remoteAddress = (): string => {
+    const ctx = this.ctx
+    return ctx.remoteAddress ?? ctx.remote.slice(0, Math.max(0, ctx.remote.lastIndexOf(':')))
+  }
+  #secure = false
 
-  constructor(
-    shape: ServerShape,
-    readonly ctx: ConnectionContext,
-  ) {
+  /** Without a context, it must be provided before the stream starts. */
+  constructor(shape: ServerShape, ctx: ConnectionContext | undefined) {
     super(shape)
     this.bytesIn = shape.in1
     this.requestsOut = shape.out1
     this.responsesIn = shape.in2
     this.bytesOut = shape.out2
+    if (ctx !== undefined) this.provide(ctx)
+    this.setHandler(this.bytesIn, new ServerConnectionLogic.#BytesIn(this))
+    this.setHandler(this.requestsOut, new ServerConnectionLogic.#RequestsOut(this))
+    this.setHandler(this.responsesIn, new ServerConnectionLogic.#ResponsesIn(this))
+    this.setHandler(this.bytesOut, new ServerConnectionLogic.#BytesOut(this))
+  }
+
+  // the port handlers: one small object each, no closures (a connection creates four)
+  static readonly #BytesIn = class implements InHandler {
+    constructor(readonly l: ServerConnectionLogic) {}
+    onPush(): void {
+      this.l.#onBytes()
+    }
+    onUpstreamFinish(): void {
+      this.l.#onPeerFin()
+    }
+    onUpstreamFailure(e: unknown): void {
+      this.l.#onPeerFailure(e)
+    }
+  }
+  static readonly #RequestsOut = class implements OutHandler {
+    constructor(readonly l: ServerConnectionLogic) {}
+    onPull(): void {
+      this.l.#process()
+    }
+    onDownstreamFinish(): void {
+      this.l.#closeAfterInflight('connection-close')
+    }
+  }
+  static readonly #ResponsesIn = class implements InHandler {
+    constructor(readonly l: ServerConnectionLogic) {}
+    onPush(): void {
+      this.l.#onResponse(this.l.grab(this.l.responsesIn))
+    }
+    onUpstreamFinish(): void {
+      this.l.#onHandlerDone(undefined)
+    }
+    onUpstreamFailure(e: unknown): void {
+      this.l.#onHandlerDone(e)
+    }
+  }
+  static readonly #BytesOut = class implements OutHandler {
+    constructor(readonly l: ServerConnectionLogic) {}
+    onPull(): void {
+      this.l.#flush()
+    }
+    onDownstreamFinish(cause: unknown): void {
+      this.l.#onWriteSideGone(cause)
+    }
+  }
+
+  provide(ctx: ConnectionContext): void {
+    if (this.ctx !== undefined) throw new Error(`${this.toString()} already has its connection context`)
+    this.ctx = ctx
     this.#s = ctx.settings
     this.#parser = ctx.parser()
-    this.#remoteAddress = () => ctx.remoteAddress ?? ctx.remote.slice(0, Math.max(0, ctx.remote.lastIndexOf(':')))
     this.#secure = ctx.secure ?? false
-    this.setHandler(this.bytesIn, {
-      onPush: () => this.#onBytes(),
-      onUpstreamFinish: () => this.#onPeerFin(),
-      onUpstreamFailure: (e) => this.#onPeerFailure(e),
-    })
-    this.setHandler(this.requestsOut, {
-      onPull: () => this.#process(),
-      onDownstreamFinish: () => this.#closeAfterInflight('connection-close'),
-    })
-    this.setHandler(this.responsesIn, {
-      onPush: () => this.#onResponse(this.grab(this.responsesIn)),
-      onUpstreamFinish: () => this.#onHandlerDone(undefined),
-      onUpstreamFailure: (e) => this.#onHandlerDone(e),
-    })
-    this.setHandler(this.bytesOut, {
-      onPull: () => this.#flush(),
-      onDownstreamFinish: (cause) => this.#onWriteSideGone(cause),
-    })
   }
 
   override preStart(): void {
+    if (this.ctx === undefined) throw new Error(`${this.toString()} was started without a connection context`)
     this.ctx.counters.connectionsOpen++
     this.ctx.counters.connectionsAccepted++
-    const control = this.getAsyncCallback((mode: 'graceful' | 'abort') => {
-      if (mode === 'graceful') this.#closeAfterInflight('shutdown')
+    // from outside: termination, and the server's timer queue (a deadline)
+    const control = this.getAsyncCallback((mode: 'graceful' | 'abort' | number) => {
+      if (typeof mode === 'number') this.#onTimeouts(mode)
+      else if (mode === 'graceful') this.#closeAfterInflight('shutdown')
       else this.#abort('shutdown', new StreamDetachedError('The server was terminated'))
     })
+    this.#control = control
     this.ctx.registerControl((mode) => control.invoke(mode))
     if (channels.connectionAccepted.hasSubscribers) channels.connectionAccepted.publish({ id: this.ctx.id, remote: this.ctx.remote })
     this.#touch()
+    this.#startTimeouts()
     this.#armIdle(this.#s.idleTimeout)
     this.pull(this.bytesIn)
     // responses are always welcome: a handler flow may wait for demand before it takes a request
@@ -200,7 +262,7 @@ class ServerConnectionLogic extends GraphStageLogic {
     if (this.#headerStartedAt === undefined && this.#reading === undefined && this.#events.length === this.#ei) {
       // the first bytes of a new request head: its header-read deadline starts now (no timer per request)
       this.#headerStartedAt = this.#lastActivity
-      if (!this.isTimerActive(HEADER_READ) && Number.isFinite(this.#s.headerReadTimeout)) this.scheduleOnce(HEADER_READ, this.#s.headerReadTimeout)
+      if (!this.#timeoutArmed(HEADER_READ) && Number.isFinite(this.#s.headerReadTimeout)) this.#armTimeout(HEADER_READ, this.#s.headerReadTimeout)
     }
     this.#events = this.#parser.feed(chunk)
     this.#ei = 0
@@ -287,36 +349,18 @@ class ServerConnectionLogic extends GraphStageLogic {
     const headers = Headers.adopt(start.headers.entries())
     let ex: Exchange
     const served = new ServedRequest(this.#remoteAddress, this.#secure)
-    const make = (entity: HttpEntity): Exchange => ({
-      seq,
-      method: start.method,
-      target: start.target,
-      version: start.version,
-      keepAlive: start.keepAlive,
-      request: new HttpRequest(start.method, start.target, headers, entity, start.version, this.#requestControl, served),
-      served,
-      expectContinue: start.expectContinue,
-      upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
-      body: BODY_DONE,
-      remaining: start.contentLength,
-      response: undefined,
-      timedOut: false,
-      awaitingDiscard: false,
-      timeoutMs: this.#s.requestTimeout,
-      startedAt: this.#lastActivity,
-    })
-    if (start.framing === 'none') ex = make(HttpEntity.empty)
+    if (start.framing === 'none') ex = this.#exchange(seq, start, headers, served, HttpEntity.empty)
     else {
       const strict = this.#strictBody()
       if (strict !== undefined) {
-        ex = make(HttpEntity.strict(strict, headers.get('content-type')))
+        ex = this.#exchange(seq, start, headers, served, HttpEntity.strict(strict, headers.get('content-type')))
         ex.body = BODY_STRICT
       } else {
         const outlet = new SubSourceOutlet<Uint8Array>(this, `request-${seq}-entity`)
         let resolveTrailers!: (h: Headers) => void
         const trailers = new Promise<Headers>((r) => (resolveTrailers = r))
         const entity = HttpEntity.streamed(outlet.source, { contentType: headers.get('content-type'), contentLength: start.contentLength, trailers })
-        ex = make(entity)
+        ex = this.#exchange(seq, start, headers, served, entity)
         ex.body = { kind: 'stream', outlet, trailers: resolveTrailers }
         this.#reading = ex
         outlet.setHandler({
@@ -338,6 +382,27 @@ class ServerConnectionLogic extends GraphStageLogic {
     this.push(this.requestsOut, ex.request)
   }
 
+  #exchange(seq: number, start: RequestStart, headers: Headers, served: ServedRequest, entity: HttpEntity): Exchange {
+    return {
+      seq,
+      method: start.method,
+      target: start.target,
+      version: start.version,
+      keepAlive: start.keepAlive,
+      request: new HttpRequest(start.method, start.target, headers, entity, start.version, this.#requestControl, served),
+      served,
+      expectContinue: start.expectContinue,
+      upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
+      body: BODY_DONE,
+      remaining: start.contentLength,
+      response: undefined,
+      timedOut: false,
+      awaitingDiscard: false,
+      timeoutMs: this.#s.requestTimeout,
+      startedAt: this.#lastActivity,
+    }
+  }
+
   /** When the whole (small) body is already parsed, take it from the events: a strict entity. */
   #strictBody(): Uint8Array | undefined {
     const body = strictBodyOf(this.#events, this.#ei)
@@ -356,7 +421,7 @@ class ServerConnectionLogic extends GraphStageLogic {
   #setRequestTimeout(ex: Exchange, ms: number): void {
     if (ex.response !== undefined || ex.timedOut) return
     ex.timeoutMs = ms
-    this.cancelTimer(REQUEST)
+    this.#cancelTimeout(REQUEST)
     this.#armRequestTimer()
   }
 
@@ -473,9 +538,9 @@ class ServerConnectionLogic extends GraphStageLogic {
     this.#closing = true
     this.#events = []
     this.#ei = 0
-    this.cancelTimer(IDLE)
-    this.cancelTimer(HEADER_READ)
-    this.cancelTimer(REQUEST)
+    this.#cancelTimeout(IDLE)
+    this.#cancelTimeout(HEADER_READ)
+    this.#cancelTimeout(REQUEST)
     if (!this.isClosed(this.requestsOut)) this.complete(this.requestsOut)
     if (!this.isClosed(this.responsesIn)) this.cancel(this.responsesIn, NoMoreElementsNeeded)
     if (channels.responseStart.hasSubscribers) channels.responseStart.publish({ id: this.ctx.id, seq: ex.seq, status: 101, close: false })
@@ -556,11 +621,11 @@ class ServerConnectionLogic extends GraphStageLogic {
 
   /**
    * A streamed response may last long (an SSE stream): the lazily kept header-read and request
-   * timers are dropped when nothing needs them, rather than left armed until they fire for nothing.
+   * deadlines are dropped when nothing needs them, so the connection's timer does not wake for nothing.
    */
   #releaseIdleTimers(): void {
-    if (this.#headerStartedAt === undefined) this.cancelTimer(HEADER_READ)
-    if (!this.#inflight.some((e) => e.response === undefined && !e.timedOut)) this.cancelTimer(REQUEST)
+    if (this.#headerStartedAt === undefined) this.#cancelTimeout(HEADER_READ)
+    if (!this.#inflight.some((e) => e.response === undefined && !e.timedOut)) this.#cancelTimeout(REQUEST)
   }
 
   // ---- outbound bytes ----
@@ -595,9 +660,9 @@ class ServerConnectionLogic extends GraphStageLogic {
     this.complete(this.bytesOut)
     if (!this.isClosed(this.requestsOut)) this.complete(this.requestsOut)
     if (!this.isClosed(this.responsesIn)) this.cancel(this.responsesIn, NoMoreElementsNeeded)
-    this.cancelTimer(IDLE)
+    this.#cancelTimeout(IDLE)
     if (this.isClosed(this.bytesIn)) return this.completeStage()
-    if (Number.isFinite(this.#s.lingerTimeout)) this.scheduleOnce(LINGER, this.#s.lingerTimeout)
+    if (Number.isFinite(this.#s.lingerTimeout)) this.#armTimeout(LINGER, this.#s.lingerTimeout)
     if (!this.hasBeenPulled(this.bytesIn)) this.pull(this.bytesIn)
   }
 
@@ -690,10 +755,98 @@ class ServerConnectionLogic extends GraphStageLogic {
   }
 
   #armIdle(delay: number): void {
-    if (Number.isFinite(delay)) this.scheduleOnce(IDLE, Math.max(0, delay))
+    if (Number.isFinite(delay)) this.#armTimeout(IDLE, Math.max(0, delay))
   }
 
-  protected override onTimer(key: unknown): void {
+  /** Deadlines (scheduler ms) of the idle, header-read, linger and request timeouts; Infinity: not armed. */
+  readonly #deadlines = [Infinity, Infinity, Infinity, Infinity]
+  /** The deadline this stage's own scheduler timer is armed for (Infinity: not armed). */
+  #ownAt = Infinity
+  // this connection's place in the server's timer queue (TimerEntry; `_at` is Infinity when not queued)
+  _prev: TimerEntry | undefined = undefined
+  _next: TimerEntry | undefined = undefined
+  _at = Infinity
+  #control: AsyncCallback<'graceful' | 'abort' | number> | undefined = undefined
+
+  /** The earliest time a timer (own or queued) wakes this connection up. */
+  get #timerAt(): number {
+    return Math.min(this.#ownAt, this._at)
+  }
+
+  /**
+   * Arm the timer that fires no later than any deadline: at the start, for the shortest of the
+   * timeouts (a deadline set later with its full timeout never comes before it), in the server's
+   * timer queue when there is one, so that a short connection arms no scheduler timer of its own;
+   * a wake-up with nothing due re-arms for the earliest deadline.
+   */
+  #startTimeouts(): void {
+    const first = firstTimeout(this.#s)
+    if (!Number.isFinite(first)) return
+    const timers = this.ctx.timers
+    if (timers !== undefined && timers.delay === first) timers.add(this)
+    else {
+      this.#ownAt = this.now() + first
+      this.scheduleOnce(TIMEOUTS, first)
+    }
+  }
+
+  /** The server's timer queue says `at` came (outside the stage). */
+  timerDue(at: number): void {
+    this.#control?.invoke(at)
+  }
+
+  /** Set a timeout's deadline `delay` from now (replacing its previous one), as its own timer would. */
+  #armTimeout(which: number, delay: number): void {
+    const at = this.now() + delay
+    this.#deadlines[which] = at
+    if (at < this.#timerAt) {
+      this.#ownAt = at
+      this.scheduleOnce(TIMEOUTS, delay)
+    }
+  }
+
+  #cancelTimeout(which: number): void {
+    this.#deadlines[which] = Infinity
+  }
+
+  #timeoutArmed(which: number): boolean {
+    return this.#deadlines[which] !== Infinity
+  }
+
+  protected override onTimer(): void {
+    const firedFor = this.#ownAt
+    this.#ownAt = Infinity
+    this.#onTimeouts(firedFor)
+  }
+
+  /** A timer armed for `firedFor` fired: handle the timeouts due by then, re-arm for the next. */
+  #onTimeouts(firedFor: number): void {
+    const d = this.#deadlines
+    // the timeouts due, earliest first, each handled as if it had fired on its own timer: one that
+    // an earlier one re-armed or cancelled is not due any more, and none runs once the stage stops
+    const due: number[] = []
+    for (let k = 0; k < d.length; k++) if (d[k]! <= firedFor) due.push(k)
+    due.sort((a, b) => d[a]! - d[b]! || a - b)
+    const dueAt = due.map((k) => d[k]!)
+    for (let i = 0; i < due.length; i++) {
+      const k = due[i]!
+      if (d[k] !== dueAt[i] || this.#stopping()) continue
+      d[k] = Infinity
+      this.#timeout(k)
+    }
+    const next = Math.min(d[0]!, d[1]!, d[2]!, d[3]!)
+    if (next < this.#timerAt && !this.#stopping()) {
+      this.#ownAt = next
+      this.scheduleOnce(TIMEOUTS, Math.max(0, next - this.now()))
+    }
+  }
+
+  /** Every port is closed: the stage stops after this handler. */
+  #stopping(): boolean {
+    return this.isClosed(this.bytesIn) && this.isClosed(this.bytesOut) && this.isClosed(this.requestsOut) && this.isClosed(this.responsesIn)
+  }
+
+  #timeout(key: number): void {
     if (key === IDLE) {
       const idleFor = this.now() - this.#lastActivity
       if (idleFor < this.#s.idleTimeout) return this.#armIdle(this.#s.idleTimeout - idleFor)
@@ -712,7 +865,7 @@ class ServerConnectionLogic extends GraphStageLogic {
       const started = this.#headerStartedAt
       if (started === undefined) return // no head in progress: re-armed when the next one starts
       const left = started + this.#s.headerReadTimeout - this.now()
-      if (left > 0) return this.scheduleOnce(HEADER_READ, left)
+      if (left > 0) return this.#armTimeout(HEADER_READ, left)
       this.#headerStartedAt = undefined
       if (channels.timeout.hasSubscribers) channels.timeout.publish({ id: this.ctx.id, timeout: 'header-read', ms: this.#s.headerReadTimeout })
       this.#events = []
@@ -748,12 +901,12 @@ class ServerConnectionLogic extends GraphStageLogic {
    * connection this timer rarely fires, and then only re-arms).
    */
   #armRequestTimer(): void {
-    if (this.isTimerActive(REQUEST)) return
+    if (this.#timeoutArmed(REQUEST)) return
     let earliest = Infinity
     for (const ex of this.#inflight) {
       if (ex.response === undefined && !ex.timedOut) earliest = Math.min(earliest, ex.startedAt + ex.timeoutMs)
     }
-    if (Number.isFinite(earliest)) this.scheduleOnce(REQUEST, Math.max(0, earliest - this.now()))
+    if (Number.isFinite(earliest)) this.#armTimeout(REQUEST, Math.max(0, earliest - this.now()))
   }
 
   override postStop(): void {
@@ -762,6 +915,14 @@ class ServerConnectionLogic extends GraphStageLogic {
     this.ctx.counters.closed(reason)
     if (channels.connectionClosed.hasSubscribers) channels.connectionClosed.publish({ id: this.ctx.id, remote: this.ctx.remote, reason, requests: this.#requestsSeen })
     this.ctx.onClosed(reason)
+    this.ctx.timers?.remove(this)
+    // let go of what the connection read and wrote: a connection object that outlived a young
+    // garbage collection would otherwise keep all of it alive until a full one
+    this.#events = []
+    this.#ei = 0
+    this.#out.length = 0
+    this.#reading = undefined
+    this.#writing = undefined
   }
 }
 
@@ -778,5 +939,23 @@ export class ServerConnectionStage extends GraphStage<ServerShape> {
   }
   createLogic(): GraphStageLogic {
     return new ServerConnectionLogic(this.shape, this.ctx)
+  }
+}
+
+/**
+ * One blueprint for every connection of a server: each materialization is given its connection's
+ * context through the materialized {@link ConnectionContextSlot}, right after `run()` (before the
+ * stream starts). Otherwise the same as {@link ServerConnectionStage}.
+ */
+export class SharedServerConnectionStage extends GraphStageWithMaterializedValue<ServerShape, ConnectionContextSlot> {
+  readonly shape: ServerShape = new BidiShape(
+    new Inlet<Uint8Array>('HttpServer.bytesIn'),
+    new Outlet<HttpRequest>('HttpServer.requestsOut'),
+    new Inlet<HttpResponse>('HttpServer.responsesIn'),
+    new Outlet<Uint8Array>('HttpServer.bytesOut'),
+  )
+  createLogicAndMaterializedValue(): readonly [GraphStageLogic, ConnectionContextSlot] {
+    const logic = new ServerConnectionLogic(this.shape, undefined)
+    return [logic, logic]
   }
 }

@@ -16,17 +16,24 @@ export function requestParserFactory(s: ServerSettings): () => RequestParserLike
     maxFieldLineSize: Math.min(s.maxHeaderSize, MAX_FIELD_LINE_SIZE),
     maxBodySize: s.maxContentLength,
   })
-  return () => {
-    const p = new RequestParser(limits)
-    return {
-      feed: (chunk: Uint8Array): readonly RequestEvent[] => p.feed(chunk),
-      end: (): readonly RequestEvent[] => p.feedEnd(),
-      resume: (): readonly RequestEvent[] => {
-        if (p.state !== 'upgrade-pending') return []
-        p.resume()
-        return p.feed(NOTHING)
-      },
-      detach: (): readonly Uint8Array[] => p.detach(),
-    }
+  return () => new ServerRequestParser(new RequestParser(limits))
+}
+
+class ServerRequestParser implements RequestParserLike {
+  constructor(readonly p: RequestParser) {}
+  feed(chunk: Uint8Array): readonly RequestEvent[] {
+    return this.p.feed(chunk)
+  }
+  end(): readonly RequestEvent[] {
+    return this.p.feedEnd()
+  }
+  resume(): readonly RequestEvent[] {
+    const p = this.p
+    if (p.state !== 'upgrade-pending') return []
+    p.resume()
+    return p.feed(NOTHING)
+  }
+  detach(): readonly Uint8Array[] {
+    return this.p.detach()
   }
 }

@@ -30,46 +30,66 @@ import {
   type NotUsed,
 } from '@weir/core'
 import { BindError } from './errors.js'
-import { newConnectionId, TcpConnection, TcpConnectionStage, type TcpConnectionOptions } from './TcpConnectionStage.js'
+import { newConnectionId, TcpConnection, TcpConnectionStage, type SocketAdopter, type TcpConnectionOptions } from './TcpConnectionStage.js'
 
 /** A connection accepted by `Tcp.bind`. */
 export class IncomingConnection {
-  readonly flow: Flow<Uint8Array, Uint8Array, NotUsed>
   readonly #socket: Socket
-  readonly #stage: TcpConnectionStage
+  readonly #options: BindOptions
+  #stage: TcpConnectionStage | undefined = undefined
+  #flow: Flow<Uint8Array, Uint8Array, NotUsed> | undefined = undefined
   readonly #timeoutMs: number
   readonly #scheduler: Scheduler
   #handleTimer: Cancellable | undefined = undefined
+  readonly #noDelaySet: boolean
   constructor(
     readonly connection: TcpConnection,
     socket: Socket,
     options: BindOptions,
     scheduler: Scheduler,
+    /** The socket already has TCP_NODELAY (inherited from the listening socket). */
+    noDelaySet = false,
   ) {
     this.#socket = socket
-    this.#stage = new TcpConnectionStage({ kind: 'accepted', socket, connection }, options)
-    this.flow = Flow.fromGraph(this.#stage).mapMaterializedValue(() => undefined)
+    this.#options = options
+    this.#noDelaySet = noDelaySet
     this.#timeoutMs = toMillis(options.handleTimeout ?? 5000, 'handleTimeout')
     this.#scheduler = scheduler
+  }
+  /** The connection as a flow of bytes (written to the socket) to bytes (read from it); materialized at most once. */
+  get flow(): Flow<Uint8Array, Uint8Array, NotUsed> {
+    return (this.#flow ??= Flow.fromGraph(this.#tcpStage()).mapMaterializedValue(() => undefined))
+  }
+  #tcpStage(): TcpConnectionStage {
+    return (this.#stage ??= new TcpConnectionStage({ kind: 'accepted', socket: this.#socket, connection: this.connection, noDelaySet: this.#noDelaySet }, this.#options))
   }
   /**
    * @internal called by the bind stage once the connection was handed on: if it was not handled during that
    * (a handler that materializes at once costs no timer), it is closed unless handled within `handleTimeout`.
    */
   _armHandleTimeout(): void {
-    if (this.#stage.isMaterialized || this.#handleTimer !== undefined || !Number.isFinite(this.#timeoutMs)) return
+    if (this.connection._claimed || this.#handleTimer !== undefined || !Number.isFinite(this.#timeoutMs)) return
     const timer = this.#scheduler.scheduleOnce(this.#timeoutMs, () => {
-      if (!this.#stage.isMaterialized) this._discard()
+      if (!this.connection._claimed) this._discard()
     })
     this.#handleTimer = timer
-    this.#stage.onMaterialized = () => void timer.cancel() // handled: no timer left behind
+    this.#tcpStage().onMaterialized = () => void timer.cancel() // handled: no timer left behind
   }
   /** @internal close a connection that was accepted but never handled. */
   _discard(): void {
     this.#handleTimer?.cancel()
-    if (this.#stage.isMaterialized) return
+    if (this.connection._claimed) return
     this.#socket.destroy()
     this.connection._closed({ reason: 'local-abort', bytesRead: 0, bytesWritten: 0 })
+  }
+  /**
+   * @internal Serve this connection with a stage materialized from a shared blueprint (see
+   * `AdoptingTcpConnectionStage`): it takes the socket, as materializing `flow` would.
+   */
+  _adoptInto(adopter: SocketAdopter): void {
+    this.connection._claim()
+    this.#handleTimer?.cancel()
+    adopter.adopt(this.#socket, this.connection, this.#noDelaySet)
   }
   get id(): number {
     return this.connection.id
@@ -103,11 +123,20 @@ export interface BindOptions extends TcpConnectionOptions {
 
 const BIND_TIMER = 'bind'
 
+/** Set TCP_NODELAY on a listening socket; false when its handle does not offer it or the call failed. */
+function setListenerNoDelay(server: Server): boolean {
+  const handle = (server as unknown as { _handle?: { setNoDelay?: (enable: boolean) => number } })._handle
+  if (typeof handle?.setNoDelay !== 'function') return false
+  return handle.setNoDelay(true) === 0
+}
+
 class BindLogic extends GraphStageLogic {
   readonly out: Outlet<IncomingConnection>
   #server: Server | undefined
   #pending: IncomingConnection[] = []
   #bound = false
+  /** Accepted sockets inherit TCP_NODELAY from the listening socket (see `#listening`). */
+  #noDelayInherited = false
   #unboundResolve!: () => void
   readonly whenUnbound: Promise<void> = new Promise((r) => {
     this.#unboundResolve = r
@@ -148,6 +177,9 @@ class BindLogic extends GraphStageLogic {
   #listening(): void {
     this.cancelTimer(BIND_TIMER)
     this.#bound = true
+    // Linux copies TCP_NODELAY from a listening socket to the sockets it accepts: one system call
+    // here instead of one per connection (elsewhere, and for TLS, each connection sets it)
+    if (this.stage.tls === undefined && process.platform === 'linux') this.#noDelayInherited = setListenerNoDelay(this.#server!)
     const addr = this.#server!.address()
     const port = typeof addr === 'object' && addr !== null ? addr.port : this.stage.port
     const unbind = this.unbindCallback
@@ -181,7 +213,7 @@ class BindLogic extends GraphStageLogic {
 
   #accepted(socket: Socket): void {
     const c = new TcpConnection(newConnectionId(), socket)
-    const incoming = new IncomingConnection(c, socket, this.stage.options, this.materializer.scheduler)
+    const incoming = new IncomingConnection(c, socket, this.stage.options, this.materializer.scheduler, this.#noDelayInherited)
     if (this.isAvailable(this.out)) {
       this.push(this.out, incoming)
       return incoming._armHandleTimeout()

@@ -65,10 +65,9 @@ export type SocketHandover = (socket: Socket, unread: readonly Uint8Array[]) => 
 
 /** A live or finished connection: addresses, and how it ended. */
 export class TcpConnection {
-  #resolveClosed!: (info: CloseInfo) => void
-  readonly closed: Promise<CloseInfo> = new Promise((resolve) => {
-    this.#resolveClosed = resolve
-  })
+  // the promise is made when first asked for (most connections are never asked)
+  #closed: Promise<CloseInfo> | undefined = undefined
+  #resolveClosed: ((info: CloseInfo) => void) | undefined = undefined
   #closeInfo: CloseInfo | undefined
   #local: { address: string; port: number } | undefined
   #remote: { address: string; port: number } | undefined
@@ -103,11 +102,29 @@ export class TcpConnection {
   get remote(): string {
     return `${this.remoteAddress}:${this.remotePort}`
   }
+  /** Resolves with how the connection ended, once it has. */
+  get closed(): Promise<CloseInfo> {
+    if (this.#closed === undefined) {
+      const info = this.#closeInfo
+      this.#closed = info !== undefined ? Promise.resolve(info) : new Promise((resolve) => (this.#resolveClosed = resolve))
+    }
+    return this.#closed
+  }
   /** How it ended, once it has. */
   get closeInfo(): CloseInfo | undefined {
     return this.#closeInfo
   }
   #handover: SocketHandover | undefined = undefined
+  #claimed = false
+  /** @internal Take ownership of the socket for one stage; a connection is served only once. */
+  _claim(): void {
+    if (this.#claimed) throw new Error(`Connection ${this.id} can be materialized only once`)
+    this.#claimed = true
+  }
+  /** @internal True once a stage owns the socket. */
+  get _claimed(): boolean {
+    return this.#claimed
+  }
   /**
    * @internal Hand the socket to `to` instead of closing it: the stage detaches it when its outbound
    * side completes (after every byte written before). Asked for before that completion.
@@ -123,7 +140,7 @@ export class TcpConnection {
   _closed(info: CloseInfo): void {
     if (this.#closeInfo !== undefined) return
     this.#closeInfo = info
-    this.#resolveClosed(info)
+    this.#resolveClosed?.(info)
   }
 }
 
@@ -133,7 +150,13 @@ export const newConnectionId = (): number => nextConnectionId++
 
 /** Where the socket comes from: one accepted by a server, or one to connect when materialized. */
 export type SocketSource =
-  | { readonly kind: 'accepted'; readonly socket: Socket; readonly connection: TcpConnection }
+  | {
+      readonly kind: 'accepted'
+      readonly socket: Socket
+      readonly connection: TcpConnection
+      /** The socket already has TCP_NODELAY (inherited from its listening socket). */
+      readonly noDelaySet?: boolean
+    }
   | {
       readonly kind: 'connect'
       readonly connect: () => Socket
@@ -143,10 +166,34 @@ export type SocketSource =
       readonly connectEvent?: 'connect' | 'secureConnect'
     }
 
+/** @internal Gives a stage materialized from a shared blueprint its accepted socket, before the stream starts. */
+export interface SocketAdopter {
+  /** `noDelaySet`: the socket already has TCP_NODELAY (inherited from its listening socket). */
+  adopt(socket: Socket, connection: TcpConnection, noDelaySet: boolean): void
+}
+
+/** What the socket told, apart from data (a Buffer). */
+class SocketEvent {
+  constructor(readonly name: string) {}
+}
+class SocketFailed extends SocketEvent {
+  constructor(readonly error: Error) {
+    super('error')
+  }
+}
+const END = new SocketEvent('end')
+const DRAIN = new SocketEvent('drain')
+const CLOSE = new SocketEvent('close')
+const CONNECT = new SocketEvent('connect')
+
+/** A logic of a shared blueprint before its socket was adopted. */
+const UNADOPTED = { kind: 'unadopted' } as const
+type LogicSource = SocketSource | typeof UNADOPTED
+
 const CONNECT_TIMER = 'connect'
 const CLOSE_TIMER = 'close'
 
-class TcpConnectionLogic extends GraphStageLogic {
+class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   readonly in: Inlet<Uint8Array>
   readonly out: Outlet<Uint8Array>
   #socket: Socket | undefined
@@ -159,12 +206,8 @@ class TcpConnectionLogic extends GraphStageLogic {
   #awaitingDrain = false
   #reason: CloseReason | undefined
   #error: TcpError | undefined
-  #onData!: AsyncCallback<Buffer>
-  #onEnd!: AsyncCallback<void>
-  #onError!: AsyncCallback<Error>
-  #onDrain!: AsyncCallback<void>
-  #onClose!: AsyncCallback<void>
-  #onConnect!: AsyncCallback<void>
+  /** Socket events enter the stage through this one callback (see `#onSocketEvent`). */
+  readonly #onSocket: AsyncCallback<Buffer | SocketEvent>
   /** The socket after it was handed over (for the byte counts of the close info). */
   #handedOver: Socket | undefined = undefined
   /** Chunks the socket emitted whose callback has not run yet (so that a handover loses none of them). */
@@ -172,17 +215,17 @@ class TcpConnectionLogic extends GraphStageLogic {
   readonly #listeners = {
     data: (chunk: Buffer): void => {
       this.#inTransit.push(chunk)
-      this.#onData.invoke(chunk)
+      this.#onSocket.invoke(chunk)
     },
-    end: (): void => void this.#onEnd.invoke(),
-    error: (e: Error): void => void this.#onError.invoke(e),
-    drain: (): void => void this.#onDrain.invoke(),
-    close: (): void => void this.#onClose.invoke(),
+    end: (): void => void this.#onSocket.invoke(END),
+    error: (e: Error): void => void this.#onSocket.invoke(new SocketFailed(e)),
+    drain: (): void => void this.#onSocket.invoke(DRAIN),
+    close: (): void => void this.#onSocket.invoke(CLOSE),
   }
 
   constructor(
     shape: FlowShape<Uint8Array, Uint8Array>,
-    readonly source: SocketSource,
+    public source: LogicSource,
     readonly options: TcpConnectionOptions,
     readonly connected: ((c: TcpConnection) => void) | undefined,
     readonly connectFailed: ((e: unknown) => void) | undefined,
@@ -192,18 +235,20 @@ class TcpConnectionLogic extends GraphStageLogic {
     this.out = shape.out
     this.setHandler(this.in, this)
     this.setHandler(this.out, this)
-    this.#onData = this.getAsyncCallback((chunk: Buffer) => this.#data(chunk))
-    this.#onEnd = this.getAsyncCallback(() => this.#end())
-    this.#onError = this.getAsyncCallback((e: Error) => this.#failed(e))
-    this.#onDrain = this.getAsyncCallback(() => this.#drain())
-    this.#onClose = this.getAsyncCallback(() => this.#socketClosed())
-    this.#onConnect = this.getAsyncCallback(() => this.#connectedNow())
-    if (source.kind === 'accepted') this.#attach(source.socket)
+    this.#onSocket = this.getAsyncCallback((ev: Buffer | SocketEvent) => this.#onSocketEvent(ev))
+    if (source.kind === 'accepted') this.#attach(source.socket, source.noDelaySet === true)
   }
 
-  #attach(socket: Socket): void {
+  adopt(socket: Socket, connection: TcpConnection, noDelaySet: boolean): void {
+    if (this.source.kind !== 'unadopted') throw new Error(`${this.toString()} already has a socket`)
+    this.source = { kind: 'accepted', socket, connection, noDelaySet }
+    this.#attach(socket, noDelaySet)
+  }
+
+  #attach(socket: Socket, noDelaySet: boolean): void {
     this.#socket = socket
-    socket.setNoDelay(true) // no Nagle: a response is sent when written, not after the peer's delayed ACK
+    // no Nagle: a response is sent when written, not after the peer's delayed ACK
+    if (!noDelaySet) socket.setNoDelay(true)
     const l = this.#listeners
     socket.on('data', l.data)
     socket.on('end', l.end)
@@ -218,13 +263,24 @@ class TcpConnectionLogic extends GraphStageLogic {
     const src = this.source
     if (src.kind === 'accepted') {
       this.#connection = src.connection
+    } else if (src.kind === 'unadopted') {
+      throw new Error(`${this.toString()} was started without a socket`)
     } else {
       if (Number.isFinite(src.connectTimeoutMs)) this.scheduleOnce(CONNECT_TIMER, src.connectTimeoutMs)
       const socket = src.connect()
-      this.#attach(socket)
-      socket.once(src.connectEvent ?? 'connect', () => this.#onConnect.invoke())
+      this.#attach(socket, false)
+      socket.once(src.connectEvent ?? 'connect', () => this.#onSocket.invoke(CONNECT))
     }
     this.pull(this.in)
+  }
+
+  #onSocketEvent(ev: Buffer | SocketEvent): void {
+    if (!(ev instanceof SocketEvent)) this.#data(ev)
+    else if (ev === END) this.#end()
+    else if (ev === DRAIN) this.#drain()
+    else if (ev === CLOSE) this.#socketClosed()
+    else if (ev === CONNECT) this.#connectedNow()
+    else this.#failed((ev as SocketFailed).error)
   }
 
   #connectedNow(): void {
@@ -381,8 +437,12 @@ class TcpConnectionLogic extends GraphStageLogic {
     if (s === undefined || s.destroyed) return this.#socketClosed()
     if (this.#peerFin || this.#readCancelled) {
       // the peer is done (or we discard what it sends): the socket closes once our FIN is flushed
-      if (s.writableFinished && this.#peerFin) s.destroy()
-      else this.scheduleOnce(CLOSE_TIMER, this.options.closeTimeoutMs ?? 10_000)
+      if (s.writableFinished && this.#peerFin) {
+        // nothing is left to flush or to read: close now, without waiting for the socket's 'close' event
+        s.destroy()
+        return this.#socketClosed()
+      }
+      this.scheduleOnce(CLOSE_TIMER, this.options.closeTimeoutMs ?? 10_000)
     } else this.scheduleOnce(CLOSE_TIMER, this.options.closeTimeoutMs ?? 10_000)
   }
 
@@ -451,7 +511,7 @@ export class TcpConnectionStage extends GraphStageWithMaterializedValue<FlowShap
   onMaterialized: (() => void) | undefined = undefined
   createLogicAndMaterializedValue(): readonly [GraphStageLogic, Promise<TcpConnection>] {
     if (this.source.kind === 'accepted') {
-      if (this.#materialized) throw new Error(`Connection ${this.source.connection.id} can be materialized only once`)
+      this.source.connection._claim() // throws if the connection is served already
       this.#materialized = true
       this.onMaterialized?.()
       return [new TcpConnectionLogic(this.shape, this.source, this.options, undefined, undefined), Promise.resolve(this.source.connection)]
@@ -464,5 +524,22 @@ export class TcpConnectionStage extends GraphStageWithMaterializedValue<FlowShap
     })
     p.catch(() => {})
     return [new TcpConnectionLogic(this.shape, this.source, this.options, resolve, reject), p]
+  }
+}
+
+/**
+ * @internal The TCP side of one blueprint shared by many accepted connections (a server builds its
+ * connection graph once): each materialization is given its socket through the materialized
+ * {@link SocketAdopter} right after `run()`, before the stream starts. The stage then behaves as a
+ * {@link TcpConnectionStage} over that socket.
+ */
+export class AdoptingTcpConnectionStage extends GraphStageWithMaterializedValue<FlowShape<Uint8Array, Uint8Array>, SocketAdopter> {
+  readonly shape = new FlowShape(new Inlet<Uint8Array>('TcpConnection.in'), new Outlet<Uint8Array>('TcpConnection.out'))
+  constructor(readonly options: TcpConnectionOptions = {}) {
+    super()
+  }
+  createLogicAndMaterializedValue(): readonly [GraphStageLogic, SocketAdopter] {
+    const logic = new TcpConnectionLogic(this.shape, UNADOPTED, this.options, undefined, undefined)
+    return [logic, logic]
   }
 }
