@@ -15,3 +15,26 @@ describe.each([true, false])('a busy island (operatorFusion: %s)', (operatorFusi
     await assertAllStagesStopped(mat)
   })
 })
+
+describe('the executor under load', () => {
+  it('yields to the event loop within about a thousand events, so I/O callbacks run between slices of a busy stream', async () => {
+    const mat = Materializer.create()
+    let elements = 0
+    const [kill, done] = Source.repeat(1)
+      .map((x) => {
+        elements++
+        return x
+      })
+      .viaMat(KillSwitches.single(), Keep.right)
+      .watchTermination(Keep.both)
+      .to(Sink.ignore())
+      .run(mat)
+    // an immediate queued now runs at the first yield; before that the stream runs unbroken
+    const seenAtYield = await new Promise<number>((resolve) => setImmediate(() => resolve(elements)))
+    kill.shutdown()
+    await done
+    expect(seenAtYield).toBeGreaterThan(0)
+    expect(seenAtYield).toBeLessThan(4096)
+    await assertAllStagesStopped(mat)
+  })
+})
