@@ -7,12 +7,15 @@
  * stream never starves I/O or timers — not even one fed by already-resolved promises.
  */
 import type { GraphInterpreter } from './interpreter.js'
+import { realTimeNow } from './scheduler.js'
 
 export interface ExecutorLimits {
   /** Events one island runs before the next island's turn. */
   readonly sliceEvents: number
   /** Events run between two yields to the event loop. */
   readonly turnEvents: number
+  /** Milliseconds of work between two yields to the event loop, whatever the number of events. */
+  readonly turnMs: number
 }
 
 /** How many callbacks deferred with `afterRun` (typically socket flushes) are run together. */
@@ -97,7 +100,8 @@ export class Executor {
     if (this.#running) return
     this.#ensureMarker()
     this.#running = true
-    const { sliceEvents, turnEvents } = this.limits
+    const { sliceEvents, turnEvents, turnMs } = this.limits
+    const deadline = realTimeNow() + turnMs
     try {
       while (this.#readyHead < this.#ready.length && this.#used < turnEvents) {
         const it = this.#ready[this.#readyHead]!
@@ -109,6 +113,12 @@ export class Executor {
           this.#ready.push(it)
         }
         if (this.#after.length >= AFTER_RUN_BATCH) this.#runAfter()
+        // a long turn (a fan-out to thousands of subscribers) lets I/O in every few milliseconds:
+        // a listening socket accepts one connection per loop iteration
+        if (realTimeNow() >= deadline) {
+          this.#used = turnEvents
+          break
+        }
       }
     } finally {
       if (this.#after.length > 0) this.#runAfter()

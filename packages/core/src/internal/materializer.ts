@@ -43,8 +43,13 @@ export interface MaterializerSettings {
   readonly inputBuffer?: number
   /** Events an island runs before other islands get a turn (default 4096). */
   readonly sliceEvents?: number
-  /** Events run before yielding to the event loop (default 1024: a few milliseconds, so that I/O — a listening socket accepts one connection per loop iteration — keeps its turn under load). */
+  /** Events run before yielding to the event loop (default 32768). */
   readonly turnEvents?: number
+  /**
+   * Milliseconds of work before yielding to the event loop, however few the events (default 4):
+   * I/O keeps its turn under load — a listening socket accepts one connection per loop iteration.
+   */
+  readonly turnMs?: number
   /**
    * Run chains of simple synchronous operators (map, filter, fold, take …) and the synchronous
    * source before them in one stage (default true). Semantics are the same either way.
@@ -85,7 +90,7 @@ export class Materializer {
     this.inputBuffer = settings.inputBuffer ?? 64
     this.operatorFusion = settings.operatorFusion ?? true
     if (!(this.inputBuffer >= 1)) throw new InvalidArgumentError('inputBuffer', this.inputBuffer, 'at least 1')
-    this.executor = new Executor({ sliceEvents: settings.sliceEvents ?? 4096, turnEvents: settings.turnEvents ?? 1024 }, (e) =>
+    this.executor = new Executor({ sliceEvents: settings.sliceEvents ?? 4096, turnEvents: settings.turnEvents ?? 32768, turnMs: settings.turnMs ?? 4 }, (e) =>
       this.logger.error('a callback after an island run failed', e),
     )
   }

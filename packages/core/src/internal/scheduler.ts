@@ -55,3 +55,9 @@ export const systemScheduler: Scheduler = {
   now: () => performance.now(),
   scheduleOnce: (delayMs, task) => new TimeoutTask(delayMs, task),
 }
+
+/**
+ * Real elapsed time in ms, whatever scheduler the streams use: the executor slices its work by it,
+ * so that the event loop gets its turn every few milliseconds (virtual time does not advance while work runs).
+ */
+export const realTimeNow = (): number => performance.now()
