@@ -122,20 +122,22 @@ export class GraphInterpreter {
     const active = this.activeStage
     // as in #start: no direct delivery while stages start (a stage must not see an event before its preStart)
     this.depth = MAX_DIRECT_DEPTH
-    for (const s of logics) {
-      if (s._finalized) continue
-      this.activeStage = s
-      s._idle = false
-      try {
-        s._start()
-      } catch (e) {
-        this.#reportStageError(e)
-      }
-      s._idle = true
-      if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
-    }
+    for (const s of logics) if (!s._finalized) this.#startStage(s)
     this.depth = depth
     this.activeStage = active
+  }
+
+  /** Runs `s`'s preStart as its first handler (a failure fails the stage); a stage left with no port stops. */
+  #startStage(s: GraphStageLogic): void {
+    this.activeStage = s
+    s._idle = false
+    try {
+      s._start()
+    } catch (e) {
+      this.#reportStageError(e)
+    }
+    s._idle = true
+    if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
   }
 
   /** Whether stages added now must be started with {@link attach} (the island already started). */
@@ -386,17 +388,7 @@ export class GraphInterpreter {
     for (const s of this.logics) {
       s._portsOpen = s.shape.inlets.length + s.shape.outlets.length
     }
-    for (const s of this.logics) {
-      this.activeStage = s
-      s._idle = false
-      try {
-        s._start()
-      } catch (e) {
-        this.#reportStageError(e)
-      }
-      s._idle = true
-      if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
-    }
+    for (const s of this.logics) this.#startStage(s)
   }
 
   #reportStageError(e: unknown): void {
