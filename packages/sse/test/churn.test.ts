@@ -92,7 +92,12 @@ describe('SSE session churn', () => {
         // the hello and at least two published events, then leave while more are being written
         if (leave === 'mid-stream') await c.readUntil((got) => got.toString('latin1').split('\ndata: ').length > 3, { timeoutMs: 10_000 })
         if (leave === 'rst') await c.reset()
-        else await c.destroy()
+        else if (leave === 'fin') {
+          // a FIN while still reading (events keep coming: closing outright with unread data would be
+          // a RST): the server ends the response, then closes its side
+          await c.halfClose()
+          await c.expectFin({ timeoutMs: 10_000 })
+        } else await c.destroy()
       } finally {
         await c.destroy()
       }
