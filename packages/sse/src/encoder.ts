@@ -43,8 +43,16 @@ function fieldLines(prefix: string, value: string): string {
 
 const utf8 = new TextEncoder()
 
-/** The last frame encoded, with the field values it had then, and its bytes. */
-let last: { frame: SseFrame; data: string | undefined; comment: string | undefined; event: unknown; id: unknown; retry: unknown; bytes: Uint8Array } | undefined
+/** The last frame encoded, with the field values it had then, and its bytes (one record, rewritten on each miss). */
+const last: { frame: SseFrame | undefined; data: string | undefined; comment: string | undefined; event: unknown; id: unknown; retry: unknown; bytes: Uint8Array } = {
+  frame: undefined,
+  data: undefined,
+  comment: undefined,
+  event: undefined,
+  id: undefined,
+  retry: undefined,
+  bytes: new Uint8Array(0),
+}
 
 const dataOf = (f: SseFrame): string | undefined => (isComment(f) ? undefined : f.data)
 const commentOf = (f: SseFrame): string | undefined => (isComment(f) ? f.comment : undefined)
@@ -58,7 +66,6 @@ const fieldOf = (f: SseFrame, k: 'event' | 'id' | 'retry'): unknown => (isCommen
 export function encodeEventBytes(frame: SseFrame): Uint8Array {
   const l = last
   if (
-    l !== undefined &&
     l.frame === frame &&
     l.data === dataOf(frame) &&
     l.comment === commentOf(frame) &&
@@ -69,7 +76,13 @@ export function encodeEventBytes(frame: SseFrame): Uint8Array {
     return l.bytes
   }
   const bytes = utf8.encode(encodeEvent(frame))
-  last = { frame, data: dataOf(frame), comment: commentOf(frame), event: fieldOf(frame, 'event'), id: fieldOf(frame, 'id'), retry: fieldOf(frame, 'retry'), bytes }
+  l.frame = frame
+  l.data = dataOf(frame)
+  l.comment = commentOf(frame)
+  l.event = fieldOf(frame, 'event')
+  l.id = fieldOf(frame, 'id')
+  l.retry = fieldOf(frame, 'retry')
+  l.bytes = bytes
   return bytes
 }
 
