@@ -14,12 +14,16 @@
  *   ({@link closeReasonOfCancellation}); a teardown without any of these → 'shutdown'.
  */
 import { Attributes, FlowShape, GraphStage, GraphStageLogic, Inlet, Outlet } from '@weir/core'
+import { HttpEntity } from '@weir/http'
 import { encodeEventBytes } from './encoder.js'
 import { closeReasonOfCancellation, type SseSession } from './session.js'
 import type { SseFrame } from './ServerSentEvent.js'
 
-const HEARTBEAT_BYTES = new TextEncoder().encode(': \n\n')
+const HEARTBEAT_BYTES = HttpEntity.sharedChunk(new TextEncoder().encode(': \n\n'))
 const IDLE = 'heartbeat'
+/** The bytes any SSE stage emitted last, and the last bytes marked as a shared chunk. */
+let lastEmitted: Uint8Array | undefined
+let lastShared: Uint8Array | undefined
 const ATTRIBUTES = Attributes.named('sseEventStream')
 
 class SseEventLogic extends GraphStageLogic {
@@ -106,6 +110,9 @@ class SseEventLogic extends GraphStageLogic {
       this.#stage.session?.close('failed')
       return this.failStage(e)
     }
+    // the encoder gave the same bytes again: a broadcast, whose chunk frame is then rendered once for all
+    if (bytes === lastEmitted && bytes !== lastShared) lastShared = HttpEntity.sharedChunk(bytes)
+    lastEmitted = bytes
     this.push(this.out, bytes)
   }
 

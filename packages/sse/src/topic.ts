@@ -180,6 +180,9 @@ interface ReplayFrom<T> {
 
 type Phase = 'replay' | 'live'
 
+/** A subscription's wake handler (set in SubscriptionLogic's static block, which may call its private method). */
+let WAKE: (this: SubscriptionLogic<unknown, unknown>) => void
+
 /**
  * One subscription: a source stage whose buffer the topic fills directly (`offer`, from the
  * publisher's call stack); the stage is woken through an async callback only when it waits.
@@ -209,7 +212,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
     this.#stage = stage
     this.#core = stage.core
     this.#phase = stage.from === undefined ? 'live' : 'replay'
-    this.#wake = this.getAsyncCallback(() => this.#onWake())
+    this.#wake = this.getAsyncCallback(WAKE)
     this.setHandler(shape.out, this)
   }
 
@@ -261,6 +264,13 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
     if (this.#wakePending) return
     this.#wakePending = true
     this.#wake.invoke()
+  }
+
+  static {
+    // one function for every subscription (run with the logic as `this`): no closure per subscriber
+    WAKE = function (this: SubscriptionLogic<unknown, unknown>): void {
+      this.#onWake()
+    }
   }
 
   #onWake(): void {

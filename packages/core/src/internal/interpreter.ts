@@ -206,13 +206,21 @@ export class GraphInterpreter {
    * queued as an outside event otherwise.
    */
   deliverNow(s: GraphStageLogic, handler: (arg: any) => void, arg: unknown): void {
-    if (!s._idle || this.depth >= MAX_DIRECT_DEPTH || !s._started) return this.enqueueExternal(s, handler, arg)
+    if (!this.tryDeliverNow(s, handler, arg, s)) this.enqueueExternal(s, handler, arg)
+  }
+
+  /**
+   * The direct part of {@link deliverNow}: runs `handler` on `self` as a handler of `s` (whose
+   * failure it is if it throws) and answers true; answers false, doing nothing, when `s` is not idle.
+   */
+  tryDeliverNow(s: GraphStageLogic, handler: (arg: any) => void, arg: unknown, self: unknown): boolean {
+    if (!s._idle || this.depth >= MAX_DIRECT_DEPTH || !s._started) return false
     const prev = this.activeStage
     this.activeStage = s
     s._idle = false
     this.depth++
     try {
-      handler.call(s, arg)
+      handler.call(self, arg)
     } catch (e) {
       this.#reportStageError(e)
     }
@@ -220,6 +228,7 @@ export class GraphInterpreter {
     this.depth--
     if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
     this.activeStage = prev
+    return true
   }
 
   /** Run at most `eventLimit` events; returns how many were run. */

@@ -300,6 +300,37 @@ describe('getAsyncCallback', () => {
     await expectStopped(time)
   })
 
+  it('runs a plain function handler with the logic as `this` (one function can serve every instance)', async () => {
+    const time = new VirtualTime()
+    const seen: unknown[] = []
+    function handler(this: GraphStageLogic, n: number): void {
+      seen.push(this instanceof ThisLogic ? `logic ${n}` : `other ${n}`)
+    }
+    class ThisLogic extends GraphStageLogic implements OutHandler {
+      readonly cb = this.getAsyncCallback(handler)
+      constructor(shape: SourceShape<never>) {
+        super(shape)
+        this.setHandler(shape.out, this)
+        this.cb.invoke(1) // before the logic is attached
+      }
+      onPull(): void {}
+    }
+    class ThisStage extends GraphStageWithMaterializedValue<SourceShape<never>, AsyncCallback<number>> {
+      readonly shape = new SourceShape(new Outlet<never>('This.out'))
+      createLogicAndMaterializedValue(): readonly [GraphStageLogic, AsyncCallback<number>] {
+        const l = new ThisLogic(this.shape)
+        return [l, l.cb]
+      }
+    }
+    const [cb, sink] = Source.fromGraph(new ThisStage()).toMat(TestSink.probe<never>(), Keep.both).run(time.materializer)
+    await settle(time.materializer)
+    cb.invoke(2)
+    await cb.invokeWithFeedback(3)
+    expect(seen).toEqual(['logic 1', 'logic 2', 'logic 3'])
+    sink.cancel()
+    await expectStopped(time)
+  })
+
   it('runs the handler inside the stage while the stream runs; invokeWithFeedback resolves after it ran', async () => {
     const time = new VirtualTime()
     const { cb, events, sink } = runCallback(time)

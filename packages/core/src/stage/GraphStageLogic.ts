@@ -435,7 +435,11 @@ export abstract class GraphStageLogic {
 
   // ---- async callbacks ----
 
-  /** A callback that runs `handler` inside this stage, safe to call from anywhere. */
+  /**
+   * A callback that runs `handler` inside this stage, safe to call from anywhere. `handler` runs
+   * with this logic as `this`, so one plain function can serve every instance of a stage (no
+   * closure per instance).
+   */
   getAsyncCallback<T = void>(handler: (value: T) => void): AsyncCallback<T> {
     return new AsyncCallback(this, handler)
   }
@@ -466,7 +470,7 @@ export abstract class GraphStageLogic {
       const ok = this._invokeExternal((a: unknown) => {
         feedback.delete(reject)
         try {
-          handler(a)
+          handler.call(this, a)
         } catch (e) {
           reject(e)
           throw e // the stage fails as with any throwing handler

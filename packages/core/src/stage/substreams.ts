@@ -345,6 +345,13 @@ export interface SubSinkInletHandler {
 
 const EMPTY: unique symbol = Symbol('weir.substream.empty')
 
+/** The owner's push handler run on the port (set in SubSinkInlet's static block, which may read its private fields). */
+let PUSHED: (this: SubSinkInlet<unknown>, x: unknown) => void
+/** The owner's pull, run on the inner logic. */
+function PULL(this: SubSinkLogic<unknown>): void {
+  if (!this.isClosed(this.in) && !this.hasBeenPulled(this.in)) this.pull(this.in)
+}
+
 /** An input of a running stage fed by another graph through a `Sink` (see the file header). */
 export class SubSinkInlet<T> implements OwnedPort {
   readonly name: string
@@ -358,15 +365,33 @@ export class SubSinkInlet<T> implements OwnedPort {
   #pendingCancel: { readonly cause: unknown } | undefined = undefined
   #inner: SubSinkLogic<T> | undefined = undefined
   #sink: Sink<T, NotUsed> | undefined = undefined
-  /** @internal */ readonly _onPush: AsyncCallback<T>
+  #onPush: AsyncCallback<T> | undefined = undefined
   #onComplete: AsyncCallback<void> | undefined = undefined
   #onFail: AsyncCallback<unknown> | undefined = undefined
 
   constructor(owner: GraphStageLogic, name: string) {
     this.#owner = owner
     this.name = name
-    this._onPush = owner.getAsyncCallback<T>((x) => this.#pushed(x))
     adopt(owner, this)
+  }
+
+  /**
+   * @internal The inner stage pushed `x`. Sub-fused (the owner's island is the one running) the
+   * owner's handler runs at once, with no object or closure per element; otherwise `x` arrives
+   * as an outside event of the owner's island.
+   */
+  _push(x: T): void {
+    const owner = this.#owner
+    const it = owner._interpreter
+    if (owner._finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(owner, PUSHED, x, this)) {
+      ;(this.#onPush ??= owner.getAsyncCallback<T>((y) => this.#pushed(y))).invoke(x)
+    }
+  }
+
+  static {
+    PUSHED = function (this: SubSinkInlet<unknown>, x: unknown): void {
+      this.#pushed(x)
+    }
   }
 
   // the ending callbacks are made on first use: a long sub-stream does not carry them meanwhile
@@ -405,7 +430,7 @@ export class SubSinkInlet<T> implements OwnedPort {
     if (this.#closed) throw new StageProtocolError(this.name, 'pull', 'the port is closed')
     if (this.#pulled) throw new StageProtocolError(this.name, 'pull', 'it was already pulled')
     this.#pulled = true
-    this.#inner?._pull._invokeNow()
+    this.#inner?._pullNow()
   }
 
   grab(): T {
@@ -476,7 +501,7 @@ export class SubSinkInlet<T> implements OwnedPort {
     const pending = this.#pendingCancel
     this.#pendingCancel = undefined
     if (pending !== undefined) inner._cancel.invoke(pending.cause)
-    else if (this.#pulled) inner._pull.invoke()
+    else if (this.#pulled) inner._pullNow()
     return inner
   }
 }
@@ -484,7 +509,7 @@ export class SubSinkInlet<T> implements OwnedPort {
 /** The inner side of a {@link SubSinkInlet}: pulls on the owner's demand, forwards what arrives. */
 class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
   readonly in: Inlet<T>
-  /** @internal */ readonly _pull: AsyncCallback<void>
+  #pull: AsyncCallback<void> | undefined = undefined
   #cancel: AsyncCallback<unknown> | undefined = undefined
   #ownerKnows = false
 
@@ -492,9 +517,14 @@ class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
     super(shape)
     this.in = shape.in
     this.setHandler(shape.in, this)
-    this._pull = this.getAsyncCallback<void>(() => {
-      if (!this.isClosed(this.in) && !this.hasBeenPulled(this.in)) this.pull(this.in)
-    })
+  }
+
+  /** @internal The owner pulled: at once when sub-fused (see {@link SubSinkInlet._push}), else as an outside event. */
+  _pullNow(): void {
+    const it = this._interpreter
+    if (this._finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(this, PULL, undefined, this)) {
+      ;(this.#pull ??= this.getAsyncCallback<void>(PULL)).invoke()
+    }
   }
 
   /** @internal made on first use (see SubSinkInlet) */
@@ -507,7 +537,7 @@ class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
 
   onPush(): void {
     // false: the owner stopped — its postStop cancelled the port, so our cancellation is already queued
-    this.port._onPush._invokeNow(this.grab(this.in))
+    this.port._push(this.grab(this.in))
   }
 
   onUpstreamFinish(): void {

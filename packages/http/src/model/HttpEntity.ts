@@ -9,6 +9,7 @@
  */
 import { Sink, Source, WeirError, type Materializer } from '@weir/core'
 import type { Headers } from './Headers.js'
+import { shareChunk } from '../rendering/chunks.js'
 
 export interface StrictEntity {
   readonly kind: 'strict'
@@ -97,6 +98,17 @@ export const HttpEntity = {
   discard(e: HttpEntity, materializer?: Materializer): Promise<void> {
     if (e.kind === 'strict') return Promise.resolve()
     return e.data.runWith(Sink.ignore(), materializer)
+  },
+
+  /**
+   * Marks bytes that many streamed responses send unchanged (one SSE event broadcast to every
+   * subscriber): a chunked response renders their chunk frame once, and every other response that
+   * sends the very same bytes reuses it, instead of framing them again. The bytes must not change
+   * afterwards. Returns `data`.
+   * @example `const bytes = HttpEntity.sharedChunk(encoder.encode('data: tick\\n\\n'))`
+   */
+  sharedChunk(data: Uint8Array): Uint8Array {
+    return shareChunk(data)
   },
 
   /** The entity's bytes as a source (a strict entity as one chunk). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Source } from '@weir/core'
 import { Headers } from '../model/Headers.js'
 import { HttpResponse } from '../model/HttpMessage.js'
+import { HttpEntity } from '../model/HttpEntity.js'
 import { stripHopByHop } from './hopByHop.js'
 import { ResponseRenderingError } from './errors.js'
 import { framingOf, renderChunk, renderHead, renderStrict, type ResponseContext } from './renderResponse.js'
@@ -88,6 +89,17 @@ describe('framing', () => {
   it('renders chunks with a hex size line', () => {
     expect(text(renderChunk(Buffer.alloc(26, 'a')))).toBe(`1a\r\n${'a'.repeat(26)}\r\n`)
     expect(renderChunk(new Uint8Array(0)).length).toBe(0)
+  })
+  it('renders the frame of shared bytes once, and a fresh frame for bytes that are not shared', () => {
+    const shared = HttpEntity.sharedChunk(Buffer.from('data: 1\n\n'))
+    const first = renderChunk(shared)
+    expect(text(first)).toBe('9\r\ndata: 1\n\n\r\n')
+    expect(renderChunk(shared)).toBe(first) // the same frame, not a copy
+    const plain = Buffer.from('data: 1\n\n')
+    expect(renderChunk(plain)).not.toBe(renderChunk(plain))
+    expect(text(renderChunk(plain))).toBe(text(first))
+    expect(HttpEntity.sharedChunk(shared)).toBe(shared) // marking again keeps the rendered frame
+    expect(renderChunk(shared)).toBe(first)
   })
 })
 

@@ -108,17 +108,7 @@ export function renderStrict(res: HttpResponse, ctx: ResponseContext): Uint8Arra
   return out
 }
 
-const CRLF = Buffer.from('\r\n', 'latin1')
 /** The last chunk of a chunked body with no trailers. */
 export const LAST_CHUNK: Uint8Array = Buffer.from('0\r\n\r\n', 'latin1')
 
-/** One chunk of a chunked body (size line, data, CRLF); empty data renders nothing. */
-export function renderChunk(data: Uint8Array): Uint8Array {
-  if (data.length === 0) return new Uint8Array(0)
-  const size = `${data.length.toString(16)}\r\n`
-  const out = Buffer.allocUnsafe(size.length + data.length + 2)
-  out.write(size, 0, 'latin1')
-  out.set(data, size.length)
-  out.set(CRLF, size.length + data.length)
-  return out
-}
+export { renderChunk } from './chunks.js'

@@ -135,6 +135,8 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   readonly bytesOut: Outlet<Uint8Array>
   ctx!: ConnectionContext
   #s!: ServerSettings
+  /** The connection's wire trace, if any (a field: read for every chunk written). */
+  #trace: WireTrace | undefined = undefined
   #parser!: RequestParserLike
   #events: readonly RequestEvent[] = []
   #ei = 0
@@ -228,6 +230,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.#s = ctx.settings
     this.#parser = ctx.parser()
     this.#secure = ctx.secure ?? false
+    this.#trace = ctx.trace
   }
 
   override preStart(): void {
@@ -256,7 +259,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   #onBytes(): void {
     const chunk = this.grab(this.bytesIn)
     this.#touch()
-    this.ctx.trace?.record(this.now(), 'in', chunk)
+    this.#trace?.record(this.now(), 'in', chunk)
     if (this.#upgrading !== undefined) return void this.#upgrading.head.push(chunk) // the new protocol's first bytes
     if (this.#outputDone || (this.#closing && this.#reading === undefined)) return this.pull(this.bytesIn) // lingering: read and discard
     if (this.#headerStartedAt === undefined && this.#reading === undefined && this.#events.length === this.#ei) {
@@ -632,7 +635,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
 
   #emit(bytes: Uint8Array): void {
     if (bytes.length === 0 || this.isClosed(this.bytesOut)) return
-    this.ctx.trace?.record(this.now(), 'out', bytes)
+    this.#trace?.record(this.now(), 'out', bytes)
     this.#touch()
     if (this.isAvailable(this.bytesOut) && this.#out.length === 0) this.push(this.bytesOut, bytes)
     else this.#out.push(bytes)

@@ -295,6 +295,57 @@ describe('connection endings', () => {
   })
 })
 
+describe('writes', () => {
+  /** Calls of the socket write paths made for server-side sockets (the client's own writes are not counted). */
+  function spyWrites(serverPort: number): { write: number; writev: number[] } {
+    const seen = { write: 0, writev: [] as number[] }
+    const isServer = (s: Socket): boolean => s.localPort === serverPort
+    const write = Socket.prototype._write
+    const writev = Socket.prototype._writev!
+    vi.spyOn(Socket.prototype, '_write').mockImplementation(function (this: Socket, ...args: Parameters<Socket['_write']>) {
+      if (isServer(this)) seen.write++
+      return write.apply(this, args)
+    })
+    vi.spyOn(Socket.prototype, '_writev').mockImplementation(function (this: Socket, ...args: Parameters<NonNullable<Socket['_writev']>>) {
+      if (isServer(this)) seen.writev.push(args[0].length)
+      return writev.apply(this, args)
+    })
+    cleanups.push(() => {
+      vi.restoreAllMocks()
+    })
+    return seen
+  }
+
+  it('writes a lone chunk as it is, and the chunks of one run together in one writev', async () => {
+    const mat = materializer()
+    const { binding } = await serve((c) => c.handleWith(Flow.create<Uint8Array>().mapConcat((b) => (b[0] === 0x33 ? [b, b, b] : [b])), mat), mat)
+    const seen = spyWrites(binding.port)
+    const s = await client(binding.port)
+    const received = collect(s)
+    s.write('1')
+    await vi.waitFor(() => expect(seen.write).toBe(1))
+    expect(seen.writev).toEqual([])
+    s.write('3')
+    await vi.waitFor(() => expect(seen.writev).toEqual([3]))
+    expect(seen.write).toBe(1)
+    s.end()
+    expect(await received).toEqual({ data: '1333', ending: 'fin' })
+    s.destroy()
+  })
+
+  it('does not stall on chunks as large as the high-water mark, whether the socket takes them at once or not', async () => {
+    const mat = materializer()
+    const big = Buffer.alloc(64 * 1024, 0x61)
+    const { binding } = await serve((c) => c.handleWith(Flow.fromSinkAndSource(Sink.ignore<Uint8Array>(), Source.repeat(big).take(32)), mat), mat)
+    const s = await client(binding.port)
+    let bytes = 0
+    s.on('data', (c: Buffer) => (bytes += c.length))
+    await new Promise((r) => s.once('end', r))
+    expect(bytes).toBe(32 * 64 * 1024)
+    s.destroy()
+  })
+})
+
 describe('TLS', () => {
   const fixtures = new URL('../../test/fixtures/', import.meta.url)
   it('serves and connects over TLS with the same connection stage (echo, FIN, close reasons)', async () => {

@@ -354,21 +354,48 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   onPush(): void {
     const chunk = this.grab(this.in)
     const socket = this.#socket!
-    // writes of one island run (e.g. the responses to a pipelined batch) leave in one writev, as
-    // soon as the run ends (not after every other island's run, which would delay a broadcast)
+    // the writes of one island run (e.g. the responses to a pipelined batch) leave together, as
+    // soon as the run ends (not after every other island's run, which would delay a broadcast):
+    // the run's first chunk is held until then; alone (an SSE event) it is written as it is, the
+    // cheapest write; a second one corks the socket, and they leave in one writev
     if (!this.#corked) {
+      if (this.#held === undefined) {
+        this.#held = chunk
+        this.afterRun(this.#release)
+        // what write() would answer for it: below the high-water mark, take the next chunk
+        if (socket.writableLength + chunk.length < socket.writableHighWaterMark) this.pull(this.in)
+        else this.#awaitingDrain = true // see #writeHeld
+        return
+      }
       this.#corked = true
       socket.cork()
-      this.afterRun(this.#uncork)
+      socket.write(this.#held) // its answer was taken when it was held
+      this.#held = undefined
     }
     if (socket.write(chunk)) this.pull(this.in)
     else this.#awaitingDrain = true
   }
 
+  /** The first chunk of the current run, not written yet (see onPush). */
+  #held: Uint8Array | undefined = undefined
   #corked = false
-  readonly #uncork = (): void => {
-    this.#corked = false
-    this.#socket?.uncork()
+  readonly #release = (): void => {
+    this.#writeHeld()
+    if (this.#corked) {
+      this.#corked = false
+      this.#socket?.uncork()
+    }
+  }
+
+  #writeHeld(): void {
+    const chunk = this.#held
+    if (chunk === undefined) return
+    this.#held = undefined
+    const s = this.#socket
+    if (s === undefined || s.destroyed) return
+    // a large chunk waits for 'drain' before the next is taken; a socket that took it at once
+    // (written in full, nothing buffered) will not report 'drain': take the next one now
+    if (s.write(chunk) && this.#awaitingDrain) this.#onSocket.invoke(DRAIN)
   }
 
   #drain(): void {
@@ -379,6 +406,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
 
   onUpstreamFinish(): void {
     this.#writeEnded = true
+    this.#writeHeld() // before the FIN (or the handover)
     if (this.#connection?._handover !== undefined) return this.#handOverWhenDone()
     this.#socket?.end() // FIN; the inbound side goes on
     this.#maybeClose()
@@ -396,6 +424,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     const s = this.#socket
     if (to === undefined || !this.#writeEnded || !this.isClosed(this.out)) return
     if (s === undefined || s.destroyed) return this.#socketClosed()
+    this.#writeHeld()
     if (this.#corked) {
       this.#corked = false
       s.uncork()
@@ -459,6 +488,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   #abort(error: unknown, reason: CloseReason): void {
     this.#reason ??= reason
     if (this.#error === undefined && error instanceof Error && 'syscallCode' in error) this.#error = error as TcpError
+    this.#held = undefined
     this.#socket?.destroy()
     if (this.#connection === undefined) this.connectFailed?.(error)
     this.failStage(error)
