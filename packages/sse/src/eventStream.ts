@@ -31,6 +31,8 @@ class SseEventLogic extends GraphStageLogic {
   readonly out: Outlet<Uint8Array>
   readonly #stage: SseEventStage
   #preamble: Uint8Array | undefined
+  /** The stage's heartbeat interval (a field of its own: read on every pull). */
+  readonly #heartbeatMs: number
   /** When downstream's outstanding pull arrived. */
   #waitingSince = 0
   /** The heartbeat timer is armed (a field: cheaper than asking the timer map on every pull). */
@@ -42,6 +44,7 @@ class SseEventLogic extends GraphStageLogic {
     this.in = stage.shape.in
     this.out = stage.shape.out
     this.#preamble = stage.preamble
+    this.#heartbeatMs = stage.heartbeatMs
     this.setHandlers(this.in, this.out, this)
   }
 
@@ -62,7 +65,7 @@ class SseEventLogic extends GraphStageLogic {
       return
     }
     if (this.isClosed(this.in)) return this.#end('completed')
-    const heartbeatMs = this.#stage.heartbeatMs
+    const heartbeatMs = this.#heartbeatMs
     if (heartbeatMs !== Infinity) {
       this.#waitingSince = this.now()
       if (!this.#armed) this.#arm(heartbeatMs)

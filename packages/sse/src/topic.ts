@@ -190,6 +190,8 @@ let WAKE: (this: SubscriptionLogic<unknown, unknown>) => void
 class SubscriptionLogic<T, E> extends GraphStageLogic {
   readonly out: Outlet<E>
   readonly #stage: SubscriptionStage<T, E>
+  /** The stage's view (a field of its own: read for every element). */
+  readonly #view: ViewOf<T, E>
   readonly #core: TopicCore<T>
   #phase: Phase
   /** While replaying: the sequence number of the next logged element to emit. */
@@ -210,6 +212,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
     super(shape)
     this.out = shape.out
     this.#stage = stage
+    this.#view = stage.view
     this.#core = stage.core
     this.#phase = stage.from === undefined ? 'live' : 'replay'
     this.#wake = this.getAsyncCallback(WAKE)
@@ -317,7 +320,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
         this.#tail -= this.#head
         this.#head = 0
       }
-      this.push(this.out, this.#stage.view(p))
+      this.push(this.out, this.#view(p))
     } else if (this.#core.closed) this.completeStage()
     else this.#waiting = true
   }
@@ -340,7 +343,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
       this.#next = log.headSeq
     }
     if (this.#next < log.tailSeq) {
-      this.push(this.out, this.#stage.view(log.at(this.#next++)))
+      this.push(this.out, this.#view(log.at(this.#next++)))
       return
     }
     // caught up: everything published from now on is offered to the buffer

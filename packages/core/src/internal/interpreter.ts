@@ -78,6 +78,14 @@ export class GraphInterpreter {
   #external: unknown[] = []
   #externalHead = 0
   #externalTail = 0
+  /**
+   * The oldest outside event, when it came to an empty queue: kept in fields (the array holds only
+   * the newer ones), so the common case — one event wakes an idle island, e.g. an element for one
+   * of thousands of subscribers — touches no array.
+   */
+  #xLogic: GraphStageLogic | undefined = undefined
+  #xHandler: ((arg: any) => void) | undefined = undefined
+  #xArg: unknown = undefined
   #started = false
   #running = false
   #runningStages = 0
@@ -153,6 +161,8 @@ export class GraphInterpreter {
     if (c.outHandler === undefined) throw new Error(`No handler set for outlet ${outlet.name}`)
     inl._inConns[inIndex] = c
     out._outConns[outIndex] = c
+    if (inIndex === 0) inl._inConn0 = c
+    if (outIndex === 0) out._outConn0 = c
     // connections made after the start (sub-fusing) are not kept: the list only sizes the queue at the start
     if (!this.#started) this.connections.push(c)
     return c
@@ -163,7 +173,7 @@ export class GraphInterpreter {
   }
 
   hasPendingWork(): boolean {
-    return !this.#started || this.#head !== this.#tail || this.#externalHead < this.#externalTail
+    return !this.#started || this.#head !== this.#tail || this.#xLogic !== undefined || this.#externalHead < this.#externalTail
   }
 
   enqueue(c: Connection): void {
@@ -191,14 +201,21 @@ export class GraphInterpreter {
   /** Queue an event from outside the island; the executor runs the island when it is idle. */
   enqueueExternal(logic: GraphStageLogic, handler: (arg: any) => void, arg: unknown): void {
     if (this.finished) return
-    const ext = this.#external
-    const t = this.#externalTail
-    ext[t] = logic
-    ext[t + 1] = handler
-    ext[t + 2] = arg
-    this.#externalTail = t + 3
+    if (this.#xLogic === undefined && this.#externalHead === this.#externalTail) {
+      this.#xLogic = logic
+      this.#xHandler = handler
+      this.#xArg = arg
+    } else {
+      const ext = this.#external
+      const t = this.#externalTail
+      ext[t] = logic
+      ext[t + 1] = handler
+      ext[t + 2] = arg
+      this.#externalTail = t + 3
+    }
     if (!this.#running) this.materializer.executor.schedule(this)
   }
+
 
   /**
    * An outside event for `s` raised by a stage of this island while it runs: delivered at once
@@ -269,24 +286,34 @@ export class GraphInterpreter {
     let remaining = limit
     // outside events that arrived before this slice go first, so that a busy island (whose
     // internal queue never empties) still hears kill switches, timers and callbacks
-    let early = (this.#externalTail - this.#externalHead) / 3
+    let early = (this.#externalTail - this.#externalHead) / 3 + (this.#xLogic === undefined ? 0 : 1)
     while (remaining > 0) {
       if (early > 0 || this.#head === this.#tail) {
-        if (this.#externalHead === this.#externalTail) break
+        if (this.#xLogic === undefined && this.#externalHead === this.#externalTail) break
         early--
         if (this.#charged !== 0) {
           remaining -= this.#charged
           this.#charged = 0
           if (remaining <= 0) break
         }
-        const ext = this.#external
-        const h = this.#externalHead
-        const s = ext[h] as GraphStageLogic
-        const handler = ext[h + 1] as (arg: unknown) => void
-        const arg = ext[h + 2]
-        ext[h] = ext[h + 1] = ext[h + 2] = undefined
-        this.#externalHead = h + 3
-        if (this.#externalHead === this.#externalTail) this.#externalHead = this.#externalTail = 0
+        let s: GraphStageLogic
+        let handler: (arg: unknown) => void
+        let arg: unknown
+        if (this.#xLogic !== undefined) {
+          s = this.#xLogic
+          handler = this.#xHandler!
+          arg = this.#xArg
+          this.#xLogic = this.#xHandler = this.#xArg = undefined
+        } else {
+          const ext = this.#external
+          const h = this.#externalHead
+          s = ext[h] as GraphStageLogic
+          handler = ext[h + 1] as (arg: unknown) => void
+          arg = ext[h + 2]
+          ext[h] = ext[h + 1] = ext[h + 2] = undefined
+          this.#externalHead = h + 3
+          if (this.#externalHead === this.#externalTail) this.#externalHead = this.#externalTail = 0
+        }
         if (!s._finalized) {
           this.activeStage = s
           s._idle = false
@@ -442,6 +469,7 @@ export class GraphInterpreter {
     this.finished = true
     this.#external = []
     this.#externalHead = this.#externalTail = 0
+    this.#xLogic = this.#xHandler = this.#xArg = undefined
     this.materializer._islandFinished(this)
   }
 

@@ -135,6 +135,13 @@ export abstract class GraphStageLogic {
   /** @internal */ _name = ''
   /** @internal */ readonly _inConns: Connection[]
   /** @internal */ readonly _outConns: Connection[]
+  // the first inlet and outlet, with their connections: a port operation on them (the common case)
+  // compares the port by identity and reads neither the port object nor an array — with thousands
+  // of streams, each of those would be one more cold cache line per element
+  /** @internal */ readonly _in0: Inlet<any> | undefined
+  /** @internal */ readonly _out0: Outlet<any> | undefined
+  /** @internal */ _inConn0: Connection | undefined = undefined
+  /** @internal */ _outConn0: Connection | undefined = undefined
   /** @internal */ readonly _inHandlers: InHandler[]
   /** @internal */ readonly _outHandlers: OutHandler[]
   /** @internal */ _portsOpen = 0
@@ -157,6 +164,8 @@ export abstract class GraphStageLogic {
     // a source has no inlets, a sink no outlets: they share one empty array (never written to)
     this._inConns = ins === 0 ? NO_PORTS : new Array(ins)
     this._outConns = outs === 0 ? NO_PORTS : new Array(outs)
+    this._in0 = shape.inlets[0]
+    this._out0 = shape.outlets[0]
     this._inHandlers = ins === 0 ? NO_PORTS : new Array(ins)
     this._outHandlers = outs === 0 ? NO_PORTS : new Array(outs)
   }
@@ -234,8 +243,15 @@ export abstract class GraphStageLogic {
 
   // ---- port operations (hot path first, messages built only on the slow path) ----
 
+  #inConn(inlet: Inlet<any>): Connection {
+    return inlet === this._in0 ? this._inConn0! : this._inConns[inlet._index]!
+  }
+  #outConn(out: Outlet<any>): Connection {
+    return out === this._out0 ? this._outConn0! : this._outConns[out._index]!
+  }
+
   push<T>(out: Outlet<T>, elem: T): void {
-    const c = this._outConns[out._index]!
+    const c = this.#outConn(out)
     const s = c.state
     if ((s & (OutReady | OutClosed | InClosed)) === OutReady) {
       c.slot = elem
@@ -259,7 +275,7 @@ export abstract class GraphStageLogic {
   }
 
   pull<T>(inlet: Inlet<T>): void {
-    const c = this._inConns[inlet._index]!
+    const c = this.#inConn(inlet)
     const s = c.state
     if ((s & (InReady | InClosed | OutClosed)) === InReady) {
       const t = c.outOwner
@@ -283,12 +299,12 @@ export abstract class GraphStageLogic {
 
   /** Pull unless already pulled or closed. */
   tryPull<T>(inlet: Inlet<T>): void {
-    const s = this._inConns[inlet._index]!.state
+    const s = this.#inConn(inlet).state
     if ((s & (InReady | InClosed)) === InReady) this.pull(inlet)
   }
 
   grab<T>(inlet: Inlet<T>): T {
-    const c = this._inConns[inlet._index]!
+    const c = this.#inConn(inlet)
     const elem = c.slot
     if ((c.state & (InReady | InFailed)) === InReady && elem !== EMPTY) {
       c.slot = EMPTY
@@ -301,8 +317,9 @@ export abstract class GraphStageLogic {
   }
 
   isAvailable(port: Inlet<any> | Outlet<any>): boolean {
-    if (port instanceof Inlet) {
-      const c = this._inConns[port._index]!
+    if (port === this._out0) return (this._outConn0!.state & (OutReady | OutClosed)) === OutReady
+    if (port === this._in0 || port instanceof Inlet) {
+      const c = this.#inConn(port as Inlet<any>)
       const bits = c.state & (InReady | InFailed)
       if (bits === InReady) return c.slot !== EMPTY
       if (bits === (InReady | InFailed)) return c.slot instanceof Failed && c.slot.previous !== EMPTY
@@ -312,10 +329,12 @@ export abstract class GraphStageLogic {
   }
 
   hasBeenPulled(inlet: Inlet<any>): boolean {
-    return (this._inConns[inlet._index]!.state & (InReady | InClosed)) === 0
+    return (this.#inConn(inlet).state & (InReady | InClosed)) === 0
   }
 
   isClosed(port: Inlet<any> | Outlet<any>): boolean {
+    if (port === this._in0) return (this._inConn0!.state & InClosed) !== 0
+    if (port === this._out0) return (this._outConn0!.state & OutClosed) !== 0
     return port instanceof Inlet
       ? (this._inConns[port._index]!.state & InClosed) !== 0
       : (this._outConns[port._index]!.state & OutClosed) !== 0
@@ -328,7 +347,7 @@ export abstract class GraphStageLogic {
       h.add(new FollowUp(() => this.complete(out)))
       return
     }
-    const c = this._outConns[out._index]!
+    const c = this.#outConn(out)
     const s = c.state
     c.state = s | OutClosed
     if ((s & (InClosed | Pushing | Pulling | OutClosed)) === 0) this._interpreter!.enqueue(c)
@@ -338,7 +357,7 @@ export abstract class GraphStageLogic {
   fail(out: Outlet<any>, error: unknown): void {
     const h = this._outHandlers[out._index]
     if (h instanceof Emitting) this.setHandler(out, h.previous)
-    const c = this._outConns[out._index]!
+    const c = this.#outConn(out)
     const s = c.state
     if ((s & (InClosed | OutClosed)) === 0) {
       c.state = s | OutClosed | InFailed
@@ -350,7 +369,7 @@ export abstract class GraphStageLogic {
 
   /** Cancel an inlet; the cause travels upstream (default: no more elements needed, not a failure). */
   cancel(inlet: Inlet<any>, cause: unknown = NoMoreElementsNeeded): void {
-    const c = this._inConns[inlet._index]!
+    const c = this.#inConn(inlet)
     const s = c.state
     c.state = s | InClosed
     if ((s & OutClosed) === 0) {

@@ -37,6 +37,7 @@ import {
   IdleTimeoutError,
   Outlet,
   SubSinkInlet,
+  type SubSinkInletHandler,
   SubSourceOutlet,
   NoMoreElementsNeeded,
   StreamDetachedError,
@@ -146,7 +147,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   /** Exchanges whose response was not written yet, in request order. */
   readonly #inflight: Exchange[] = []
   /** The exchange whose streamed response is being written. */
-  #writing: { ex: Exchange; inlet: SubSinkInlet<Uint8Array>; chunked: boolean; head: boolean } | undefined
+  #writing: { readonly ex: Exchange; readonly inlet: SubSinkInlet<Uint8Array> } | undefined
   readonly #out: Uint8Array[] = []
   /** No new request is accepted; the connection closes after the responses in flight. */
   #closing = false
@@ -212,6 +213,36 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     }
     onUpstreamFailure(e: unknown): void {
       this.l.#onHandlerDone(e)
+    }
+  }
+  /** Writes a streamed response's entity as it arrives (one object: the handler of its sub-sink and the connection's record of it). */
+  static readonly #EntityWriter = class implements SubSinkInletHandler {
+    constructor(
+      readonly l: ServerConnectionLogic,
+      readonly ex: Exchange,
+      readonly inlet: SubSinkInlet<Uint8Array>,
+      readonly chunked: boolean,
+      readonly status: number,
+    ) {}
+    onPush(): void {
+      const data = this.inlet.grab()
+      const l = this.l
+      l.#emit(this.chunked ? renderChunk(data) : data)
+      if (l.#out.length === 0 && !this.inlet.isClosed) this.inlet.pull()
+    }
+    onUpstreamFinish(): void {
+      const l = this.l
+      if (this.chunked) l.#emit(LAST_CHUNK)
+      l.#writing = undefined
+      if (channels.responseEnd.hasSubscribers) channels.responseEnd.publish({ id: l.ctx.id, seq: this.ex.seq, status: this.status })
+      l.#write()
+    }
+    onUpstreamFailure(e: unknown): void {
+      // a response that fails mid-stream cannot be repaired: the client must see a broken message
+      const l = this.l
+      l.log.error(`connection ${l.ctx.id}: response entity failed`, e)
+      l.#writing = undefined
+      l.#abort('handler-failure', e)
     }
   }
   static readonly #BytesOut = class implements OutHandler {
@@ -596,27 +627,9 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.#emit(Buffer.from(head, 'latin1'))
     this.#releaseIdleTimers()
     const inlet = new SubSinkInlet<Uint8Array>(this, `response-${ex.seq}-entity`)
-    const w = { ex, inlet, chunked: framing === 'chunked', head: false }
+    const w = new ServerConnectionLogic.#EntityWriter(this, ex, inlet, framing === 'chunked', res.status)
     this.#writing = w
-    inlet.setHandler({
-      onPush: () => {
-        const data = inlet.grab()
-        this.#emit(w.chunked ? renderChunk(data) : data)
-        if (this.#out.length === 0 && !inlet.isClosed) inlet.pull()
-      },
-      onUpstreamFinish: () => {
-        if (w.chunked) this.#emit(LAST_CHUNK)
-        this.#writing = undefined
-        if (channels.responseEnd.hasSubscribers) channels.responseEnd.publish({ id: this.ctx.id, seq: ex.seq, status: res.status })
-        this.#write()
-      },
-      onUpstreamFailure: (e) => {
-        // a response that fails mid-stream cannot be repaired: the client must see a broken message
-        this.log.error(`connection ${this.ctx.id}: response entity failed`, e)
-        this.#writing = undefined
-        this.#abort('handler-failure', e)
-      },
-    })
+    inlet.setHandler(w)
     // the entity runs in this connection's island: its elements cross no async boundary on the way out
     HttpEntity.dataBytes(res.entity).runWith(inlet.sink, this.subFusingMaterializer)
     inlet.pull()
