@@ -196,10 +196,46 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
   #phase: Phase
   /** While replaying: the sequence number of the next logged element to emit. */
   #next = 0
-  /** Buffered live elements: `#items[#head…#tail)` (the array is reused, never shortened while running). */
+  /**
+   * Buffered live elements, oldest first: `#first` (when set), then `#items[#head…#tail)` (the array
+   * is reused, never shortened while running). An element that comes to an empty buffer — the
+   * common case of a subscriber that keeps up — waits in `#first`, touching no array.
+   */
+  #first: Published<T> | undefined = undefined
   #items: (Published<T> | undefined)[] = []
   #head = 0
   #tail = 0
+
+  #size(): number {
+    return this.#tail - this.#head + (this.#first === undefined ? 0 : 1)
+  }
+  #append(p: Published<T>): void {
+    if (this.#first === undefined && this.#head === this.#tail) this.#first = p
+    else this.#items[this.#tail++] = p
+  }
+  /** Takes the oldest element (the buffer is not empty). */
+  #shift(): Published<T> {
+    const first = this.#first
+    if (first !== undefined) {
+      this.#first = undefined
+      return first
+    }
+    const items = this.#items
+    const p = items[this.#head]!
+    items[this.#head++] = undefined
+    if (this.#head === this.#tail) this.#head = this.#tail = 0
+    else if (this.#head >= 64) {
+      items.copyWithin(0, this.#head, this.#tail)
+      this.#tail -= this.#head
+      this.#head = 0
+    }
+    return p
+  }
+  /** Drops the newest element (the buffer is not empty). */
+  #dropNewest(): void {
+    if (this.#tail > this.#head) this.#items[--this.#tail] = undefined
+    else this.#first = undefined
+  }
   /** Downstream pulled and nothing was buffered: the next offer wakes the stage. */
   #waiting = false
   #wakePending = false
@@ -239,13 +275,13 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
   offer(p: Published<T>): void {
     if (this.#phase === 'replay' || this.#overflowed) return // a replay reads the log, which has `p`
     const core = this.#core
-    const size = this.#tail - this.#head
+    const size = this.#size()
     if (size >= core.burstSize) {
       switch (core.policy) {
         case 'drop-newest':
           return reportDropped('drop-newest', 1, core.burstSize)
         case 'drop-oldest':
-          this.#items[this.#head++] = undefined
+          this.#shift()
           reportDropped('drop-oldest', 1, core.burstSize)
           break
         case 'disconnect':
@@ -253,7 +289,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
           return this.#signal()
       }
     }
-    this.#items[this.#tail++] = p
+    this.#append(p)
     if (this.#waiting || size >= core.bufferSize) this.#signal()
   }
 
@@ -285,7 +321,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
     }
     // no demand: the subscriber is slow if more than bufferSize elements wait for it — once the
     // events already in this island ran (a pull on its way is not lost demand): look again after them
-    const excess = this.#tail - this.#head - this.#core.bufferSize
+    const excess = this.#size() - this.#core.bufferSize
     if (excess > 0 && !this.#deferred) {
       this.#deferred = true
       return this.#signal()
@@ -294,34 +330,24 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
     if (excess > 0) {
       switch (this.#core.policy) {
         case 'drop-newest':
-          for (let i = 0; i < excess; i++) this.#items[--this.#tail] = undefined
+          for (let i = 0; i < excess; i++) this.#dropNewest()
           reportDropped('drop-newest', excess, this.#core.bufferSize)
           break
         case 'drop-oldest':
-          for (let i = 0; i < excess; i++) this.#items[this.#head++] = undefined
+          for (let i = 0; i < excess; i++) this.#shift()
           reportDropped('drop-oldest', excess, this.#core.bufferSize)
           break
         case 'disconnect':
           return this.failStage(new SlowConsumerError(this.#core.bufferSize))
       }
     }
-    if (this.#core.closed && this.#phase === 'live' && this.#head === this.#tail) this.completeStage()
+    if (this.#core.closed && this.#phase === 'live' && this.#size() === 0) this.completeStage()
   }
 
   onPull(): void {
     if (this.#phase === 'replay') return this.#replay()
-    const items = this.#items
-    if (this.#head < this.#tail) {
-      const p = items[this.#head]!
-      items[this.#head++] = undefined
-      if (this.#head === this.#tail) this.#head = this.#tail = 0
-      else if (this.#head >= 64) {
-        items.copyWithin(0, this.#head, this.#tail)
-        this.#tail -= this.#head
-        this.#head = 0
-      }
-      this.push(this.out, this.#view(p))
-    } else if (this.#core.closed) this.completeStage()
+    if (this.#first !== undefined || this.#head < this.#tail) this.push(this.out, this.#view(this.#shift()))
+    else if (this.#core.closed) this.completeStage()
     else this.#waiting = true
   }
 
@@ -331,6 +357,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic {
 
   override postStop(): void {
     this.#core.subscribers.delete(this as SubscriptionLogic<T, unknown>)
+    this.#first = undefined
     this.#items = []
     this.#head = this.#tail = 0
   }

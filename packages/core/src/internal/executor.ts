@@ -23,7 +23,9 @@ const AFTER_RUN_BATCH = 32
 
 export class Executor {
   #ready: GraphInterpreter[] = []
-  #after: (() => void)[] = []
+  /** Deferred callbacks and their arguments, in pairs; `#spare` is the other array, reused. */
+  #after: unknown[] = []
+  #spare: unknown[] = []
   #readyHead = 0
   #running = false
   #microPending = false
@@ -52,20 +54,23 @@ export class Executor {
    * islands: socket writes deferred this way leave close together (cheaper for the kernel than
    * writes spread between islands' work) and soon (not only at the end of a long turn).
    */
-  afterRun(callback: () => void): void {
-    this.#after.push(callback)
+  afterRun(callback: (arg: unknown) => void, arg?: unknown): void {
+    this.#after.push(callback, arg)
   }
 
   #runAfter(): void {
-    const callbacks = this.#after
-    this.#after = []
-    for (const f of callbacks) {
+    const after = this.#after
+    // a callback may defer another one: it goes into the other array, run with the next batch
+    this.#after = this.#spare
+    for (let i = 0; i < after.length; i += 2) {
       try {
-        f()
+        ;(after[i] as (arg: unknown) => void)(after[i + 1])
       } catch (e) {
         this.onError(e)
       }
     }
+    after.length = 0
+    this.#spare = after
   }
 
   /** True when no island has pending work. */
@@ -112,7 +117,7 @@ export class Executor {
           it.scheduled = true
           this.#ready.push(it)
         }
-        if (this.#after.length >= AFTER_RUN_BATCH) this.#runAfter()
+        if (this.#after.length >= 2 * AFTER_RUN_BATCH) this.#runAfter()
         // a long turn (a fan-out to thousands of subscribers) lets I/O in every few milliseconds:
         // a listening socket accepts one connection per loop iteration
         if (realTimeNow() >= deadline) {

@@ -162,7 +162,9 @@ export class GraphInterpreter {
     inl._inConns[inIndex] = c
     out._outConns[outIndex] = c
     if (inIndex === 0) inl._inConn0 = c
+    else if (inIndex === 1) inl._inConn1 = c
     if (outIndex === 0) out._outConn0 = c
+    else if (outIndex === 1) out._outConn1 = c
     // connections made after the start (sub-fusing) are not kept: the list only sizes the queue at the start
     if (!this.#started) this.connections.push(c)
     return c
@@ -277,9 +279,9 @@ export class GraphInterpreter {
    * Runs `callback` once after the island's current run — when the executor has run a small
    * batch of islands, or ends its turn (see `Executor.afterRun`). Outside a run: in a microtask.
    */
-  afterRun(callback: () => void): void {
-    if (this.#running) this.materializer.executor.afterRun(callback)
-    else queueMicrotask(callback)
+  afterRun(callback: (arg: unknown) => void, arg?: unknown): void {
+    if (this.#running) this.materializer.executor.afterRun(callback, arg)
+    else queueMicrotask(() => callback(arg))
   }
 
   #loop(limit: number): number {

@@ -135,13 +135,17 @@ export abstract class GraphStageLogic {
   /** @internal */ _name = ''
   /** @internal */ readonly _inConns: Connection[]
   /** @internal */ readonly _outConns: Connection[]
-  // the first inlet and outlet, with their connections: a port operation on them (the common case)
-  // compares the port by identity and reads neither the port object nor an array — with thousands
-  // of streams, each of those would be one more cold cache line per element
+  // the first two inlets and outlets, with their connections: a port operation on them (the common
+  // case) compares the port by identity and reads neither the port object nor an array — with
+  // thousands of streams, each of those would be one more cold cache line per element
   /** @internal */ readonly _in0: Inlet<any> | undefined
+  /** @internal */ readonly _in1: Inlet<any> | undefined
   /** @internal */ readonly _out0: Outlet<any> | undefined
+  /** @internal */ readonly _out1: Outlet<any> | undefined
   /** @internal */ _inConn0: Connection | undefined = undefined
+  /** @internal */ _inConn1: Connection | undefined = undefined
   /** @internal */ _outConn0: Connection | undefined = undefined
+  /** @internal */ _outConn1: Connection | undefined = undefined
   /** @internal */ readonly _inHandlers: InHandler[]
   /** @internal */ readonly _outHandlers: OutHandler[]
   /** @internal */ _portsOpen = 0
@@ -165,7 +169,9 @@ export abstract class GraphStageLogic {
     this._inConns = ins === 0 ? NO_PORTS : new Array(ins)
     this._outConns = outs === 0 ? NO_PORTS : new Array(outs)
     this._in0 = shape.inlets[0]
+    this._in1 = shape.inlets[1]
     this._out0 = shape.outlets[0]
+    this._out1 = shape.outlets[1]
     this._inHandlers = ins === 0 ? NO_PORTS : new Array(ins)
     this._outHandlers = outs === 0 ? NO_PORTS : new Array(outs)
   }
@@ -205,8 +211,11 @@ export abstract class GraphStageLogic {
    * the island is processing now, before other islands run (outside a run: in a microtask). For
    * work batched over one run, e.g. the socket writes of many pushes leaving in one `writev`.
    */
-  protected afterRun(callback: () => void): void {
-    this.#it().afterRun(callback)
+  protected afterRun(callback: () => void): void
+  /** As above, with `arg` given to `callback`: one plain function can serve every stage, with no closure per call. */
+  protected afterRun<A>(callback: (arg: A) => void, arg: A): void
+  protected afterRun(callback: (arg: unknown) => void, arg?: unknown): void {
+    this.#it().afterRun(callback, arg)
   }
 
   #it(): GraphInterpreter {
@@ -244,10 +253,10 @@ export abstract class GraphStageLogic {
   // ---- port operations (hot path first, messages built only on the slow path) ----
 
   #inConn(inlet: Inlet<any>): Connection {
-    return inlet === this._in0 ? this._inConn0! : this._inConns[inlet._index]!
+    return inlet === this._in0 ? this._inConn0! : inlet === this._in1 ? this._inConn1! : this._inConns[inlet._index]!
   }
   #outConn(out: Outlet<any>): Connection {
-    return out === this._out0 ? this._outConn0! : this._outConns[out._index]!
+    return out === this._out0 ? this._outConn0! : out === this._out1 ? this._outConn1! : this._outConns[out._index]!
   }
 
   push<T>(out: Outlet<T>, elem: T): void {
@@ -317,15 +326,15 @@ export abstract class GraphStageLogic {
   }
 
   isAvailable(port: Inlet<any> | Outlet<any>): boolean {
-    if (port === this._out0) return (this._outConn0!.state & (OutReady | OutClosed)) === OutReady
-    if (port === this._in0 || port instanceof Inlet) {
+    if (port === this._out0 || port === this._out1) return (this.#outConn(port as Outlet<any>).state & (OutReady | OutClosed)) === OutReady
+    if (port === this._in0 || port === this._in1 || port instanceof Inlet) {
       const c = this.#inConn(port as Inlet<any>)
       const bits = c.state & (InReady | InFailed)
       if (bits === InReady) return c.slot !== EMPTY
       if (bits === (InReady | InFailed)) return c.slot instanceof Failed && c.slot.previous !== EMPTY
       return false
     }
-    return (this._outConns[port._index]!.state & (OutReady | OutClosed)) === OutReady
+    return (this.#outConn(port).state & (OutReady | OutClosed)) === OutReady
   }
 
   hasBeenPulled(inlet: Inlet<any>): boolean {
@@ -333,11 +342,9 @@ export abstract class GraphStageLogic {
   }
 
   isClosed(port: Inlet<any> | Outlet<any>): boolean {
-    if (port === this._in0) return (this._inConn0!.state & InClosed) !== 0
-    if (port === this._out0) return (this._outConn0!.state & OutClosed) !== 0
-    return port instanceof Inlet
-      ? (this._inConns[port._index]!.state & InClosed) !== 0
-      : (this._outConns[port._index]!.state & OutClosed) !== 0
+    if (port === this._in0 || port === this._in1) return (this.#inConn(port as Inlet<any>).state & InClosed) !== 0
+    if (port === this._out0 || port === this._out1) return (this.#outConn(port as Outlet<any>).state & OutClosed) !== 0
+    return port instanceof Inlet ? (this.#inConn(port).state & InClosed) !== 0 : (this.#outConn(port).state & OutClosed) !== 0
   }
 
   /** Complete an outlet (deferred until queued `emit`s are delivered). */

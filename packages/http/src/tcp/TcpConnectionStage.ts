@@ -193,6 +193,9 @@ type LogicSource = SocketSource | typeof UNADOPTED
 const CONNECT_TIMER = 'connect'
 const CLOSE_TIMER = 'close'
 
+/** Writes what a connection held back during its island's run (set in the logic's static block, which may call its private method). */
+let RELEASE: (l: TcpConnectionLogic) => void
+
 class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   readonly in: Inlet<Uint8Array>
   readonly out: Outlet<Uint8Array>
@@ -361,7 +364,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     if (!this.#corked) {
       if (this.#held === undefined) {
         this.#held = chunk
-        this.afterRun(this.#release)
+        this.afterRun(RELEASE, this)
         // what write() would answer for it: below the high-water mark, take the next chunk
         if (socket.writableLength + chunk.length < socket.writableHighWaterMark) this.pull(this.in)
         else this.#awaitingDrain = true // see #writeHeld
@@ -379,7 +382,10 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   /** The first chunk of the current run, not written yet (see onPush). */
   #held: Uint8Array | undefined = undefined
   #corked = false
-  readonly #release = (): void => {
+  static {
+    RELEASE = (l) => l.#release()
+  }
+  #release(): void {
     this.#writeHeld()
     if (this.#corked) {
       this.#corked = false
