@@ -71,6 +71,8 @@ export class GraphInterpreter {
   #mask = 7
   #head = 0
   #tail = 0
+  /** The oldest queued event, when it came to an empty queue (the ring holds the newer ones): see `#xLogic`. */
+  #q0: Connection | undefined = undefined
   /**
    * Outside events, three slots each (logic, handler, argument) in `#external[#externalHead…#externalTail)`:
    * no object per event, and the array is reused (never shortened) so a busy island does not reallocate it.
@@ -175,10 +177,14 @@ export class GraphInterpreter {
   }
 
   hasPendingWork(): boolean {
-    return !this.#started || this.#head !== this.#tail || this.#xLogic !== undefined || this.#externalHead < this.#externalTail
+    return !this.#started || this.#q0 !== undefined || this.#head !== this.#tail || this.#xLogic !== undefined || this.#externalHead < this.#externalTail
   }
 
   enqueue(c: Connection): void {
+    if (this.#q0 === undefined && this.#head === this.#tail) {
+      this.#q0 = c
+      return
+    }
     this.#queue[this.#tail] = c
     this.#tail = (this.#tail + 1) & this.#mask
     if (this.#tail === this.#head) this.#grow()
@@ -290,7 +296,7 @@ export class GraphInterpreter {
     // internal queue never empties) still hears kill switches, timers and callbacks
     let early = (this.#externalTail - this.#externalHead) / 3 + (this.#xLogic === undefined ? 0 : 1)
     while (remaining > 0) {
-      if (early > 0 || this.#head === this.#tail) {
+      if (early > 0 || (this.#q0 === undefined && this.#head === this.#tail)) {
         if (this.#xLogic === undefined && this.#externalHead === this.#externalTail) break
         early--
         if (this.#charged !== 0) {
@@ -324,9 +330,13 @@ export class GraphInterpreter {
           if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
         }
       } else {
-        const c = this.#queue[this.#head]!
-        this.#queue[this.#head] = undefined
-        this.#head = (this.#head + 1) & this.#mask
+        let c = this.#q0
+        if (c !== undefined) this.#q0 = undefined
+        else {
+          c = this.#queue[this.#head]!
+          this.#queue[this.#head] = undefined
+          this.#head = (this.#head + 1) & this.#mask
+        }
         this.#processEvent(c)
         const s = this.activeStage!
         if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
