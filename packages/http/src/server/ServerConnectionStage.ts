@@ -147,7 +147,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   /** Exchanges whose response was not written yet, in request order. */
   readonly #inflight: Exchange[] = []
   /** The exchange whose streamed response is being written. */
-  #writing: { readonly ex: Exchange; readonly inlet: SubSinkInlet<Uint8Array> } | undefined
+  #writing: { readonly inlet: SubSinkInlet<Uint8Array> } | undefined
   readonly #out: Uint8Array[] = []
   /** No new request is accepted; the connection closes after the responses in flight. */
   #closing = false
@@ -219,7 +219,8 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   static readonly #EntityWriter = class implements SubSinkInletHandler {
     constructor(
       readonly l: ServerConnectionLogic,
-      readonly ex: Exchange,
+      // the exchange's number only: a long stream (SSE) does not keep its request and response alive
+      readonly seq: number,
       readonly inlet: SubSinkInlet<Uint8Array>,
       readonly chunked: boolean,
       readonly status: number,
@@ -234,7 +235,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
       const l = this.l
       if (this.chunked) l.#emit(LAST_CHUNK)
       l.#writing = undefined
-      if (channels.responseEnd.hasSubscribers) channels.responseEnd.publish({ id: l.ctx.id, seq: this.ex.seq, status: this.status })
+      if (channels.responseEnd.hasSubscribers) channels.responseEnd.publish({ id: l.ctx.id, seq: this.seq, status: this.status })
       l.#write()
     }
     onUpstreamFailure(e: unknown): void {
@@ -627,7 +628,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.#emit(Buffer.from(head, 'latin1'))
     this.#releaseIdleTimers()
     const inlet = new SubSinkInlet<Uint8Array>(this, `response-${ex.seq}-entity`)
-    const w = new ServerConnectionLogic.#EntityWriter(this, ex, inlet, framing === 'chunked', res.status)
+    const w = new ServerConnectionLogic.#EntityWriter(this, ex.seq, inlet, framing === 'chunked', res.status)
     this.#writing = w
     inlet.setHandler(w)
     // the entity runs in this connection's island: its elements cross no async boundary on the way out
