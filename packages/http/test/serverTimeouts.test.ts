@@ -33,6 +33,18 @@ async function connect(binding: HttpServerBinding): Promise<RawClient> {
 }
 
 const never: Handler = () => new Promise<HttpResponse>(() => {})
+
+/** Nothing arrives until `ms` after the request was sent, then a 503 whose entity names the timeout. */
+async function expectRequestTimeoutAt(c: RawClient, time: VirtualTime, ms: number): Promise<Awaited<ReturnType<RawClient['readResponse']>>> {
+  await time.advance(ms - 1)
+  await c.expectOpen(20)
+  expect(c.received.length).toBe(0)
+  await time.advance(1)
+  const r = await c.readResponse()
+  expect(r.status).toBe(503)
+  expect(r.body.toString()).toMatch(new RegExp(`${ms} ms`))
+  return r
+}
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
 
 describe('request timeout', () => {
@@ -40,13 +52,7 @@ describe('request timeout', () => {
     const { binding, time } = await serve(never, { requestTimeout: '2s' })
     const c = await connect(binding)
     await c.write(GET)
-    await time.advance(1999)
-    await c.expectOpen(20)
-    expect(c.received.length).toBe(0)
-    await time.advance(1)
-    const r = await c.readResponse()
-    expect(r.status).toBe(503)
-    expect(r.body.toString()).toMatch(/2000 ms/)
+    const r = await expectRequestTimeoutAt(c, time, 2000)
     expect(r.headers['connection']).toEqual(['close'])
     expect(await c.expectClosed()).toBe('fin')
     await c.halfClose() // the server lingered until now
@@ -206,13 +212,7 @@ describe('the timeouts of one connection', () => {
     )
     const c = await connect(binding)
     await c.write(GET)
-    await time.advance(299)
-    await c.expectOpen(20)
-    expect(c.received.length).toBe(0)
-    await time.advance(1)
-    const r = await c.readResponse()
-    expect(r.status).toBe(503)
-    expect(r.body.toString()).toMatch(/300 ms/)
+    await expectRequestTimeoutAt(c, time, 300)
   })
 
   it('fires each timeout at its own deadline after the timer woke up early for another (idle after header-read)', async () => {
