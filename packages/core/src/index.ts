@@ -20,6 +20,7 @@ export { LinearStage, SourceStage } from './stage/linear.js'
 export { FusableStage, Op, SyncSourceStage, SyncSinkStage, SKIP, DONE, PENDING, type SyncSource, type SyncSink, type Skip, type Done, type Pending } from './stage/fusion.js'
 export { Materializer, defaultMaterializer, consoleLogger, type Logger, type MaterializerSettings } from './internal/materializer.js'
 export type { Scheduler, Cancellable } from './internal/scheduler.js'
+export { SlotSet, type Slotted } from './internal/SlotSet.js'
 // ---- operators, kill switches and sub-stream ports ----
 export { KillSwitches, SharedKillSwitch, UniqueKillSwitch, type KillSwitch } from './KillSwitch.js'
 export type { OverflowStrategy } from './ops/buffer.js'

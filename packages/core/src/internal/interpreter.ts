@@ -101,6 +101,8 @@ export class GraphInterpreter {
   subFusing: Materializer | undefined = undefined
   /** Set by the executor while this interpreter sits in its ready queue. */
   scheduled = false
+  /** @internal its index among the materializer's running islands (see SlotSet) */
+  _slot = -1
   finished = false
 
   constructor(readonly materializer: Materializer) {}

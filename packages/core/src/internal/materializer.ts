@@ -16,6 +16,7 @@ import type { Edge, Module, StageNode } from './module.js'
 import { buildPlan, runPlan, type MaterializationPlan } from './plan.js'
 import { Attributes } from '../stage/Attributes.js'
 import { systemScheduler, type Scheduler } from './scheduler.js'
+import { SlotSet } from './SlotSet.js'
 
 export interface Logger {
   debug(message: string, ...args: unknown[]): void
@@ -64,7 +65,7 @@ export class Materializer {
   readonly inputBuffer: number
   readonly operatorFusion: boolean
   /** The running islands (of a root materializer; a sub-fusing one keeps none of its own). */
-  readonly #live: Set<GraphInterpreter>
+  readonly #live: SlotSet<GraphInterpreter>
   /** Materialization plans of the modules run so far (see plan.ts; a sub-fusing materializer uses its root's). */
   readonly #plans: WeakMap<Module, MaterializationPlan>
   #shutdown = false
@@ -75,7 +76,7 @@ export class Materializer {
   private constructor(settings: MaterializerSettings, root?: Materializer, host?: GraphInterpreter) {
     this.#root = root
     this.#host = host
-    this.#live = root === undefined ? new Set() : NO_ISLANDS
+    this.#live = root === undefined ? new SlotSet() : NO_ISLANDS
     this.#plans = root === undefined ? new WeakMap() : NO_PLANS
     if (root !== undefined) {
       this.scheduler = root.scheduler
@@ -192,7 +193,7 @@ export class Materializer {
     if (this.#root !== undefined) return this.#root.shutdown()
     this.#shutdown = true
     const err = new StreamDetachedError()
-    for (const it of [...this.#live]) it.abort(err)
+    for (const it of this.#live.toArray()) it.abort(err)
     this.#live.clear()
   }
 
@@ -202,7 +203,7 @@ export class Materializer {
   }
 }
 
-const NO_ISLANDS: Set<GraphInterpreter> = new Set()
+const NO_ISLANDS: SlotSet<GraphInterpreter> = new SlotSet()
 const NO_PLANS: WeakMap<Module, MaterializationPlan> = new WeakMap()
 
 let defaultInstance: Materializer | undefined

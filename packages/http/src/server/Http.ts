@@ -16,7 +16,7 @@
  * graph: its socket is handed to the new protocol, and the server keeps tracking it (counters,
  * termination) until the new protocol reports it closed.
  */
-import { BidiFlow, Flow, Keep, Sink, defaultMaterializer, toMillis, type Duration, type Materializer } from '@weir/core'
+import { BidiFlow, Flow, Keep, Sink, SlotSet, defaultMaterializer, toMillis, type Duration, type Materializer, type Slotted } from '@weir/core'
 import { ServerCounters, WireTrace, type ServerCloseReason } from '../diagnostics.js'
 import { HttpResponse, type HttpRequest } from '../model/HttpMessage.js'
 import type { TlsOptions } from 'node:tls'
@@ -42,16 +42,18 @@ interface BindingState {
   readonly materializer: Materializer
   /** The first timer of every connection (see connectionTimers.ts). */
   readonly timers: ConnectionTimers
-  /** The connections open (HTTP or upgraded), by id. */
-  readonly live: Map<number, ServedConnection>
+  /** The connections open (HTTP or upgraded). */
+  readonly live: SlotSet<ServedConnection>
   terminating: boolean
   /** Resolves `terminate` once the last connection closed. */
   allClosed: (() => void) | undefined
 }
 
 /** One accepted connection: its context in the connection stage, and the binding's handle on it. */
-class ServedConnection implements ConnectionContext {
+class ServedConnection implements ConnectionContext, Slotted {
   readonly id: number
+  /** @internal its index among the binding's live connections */
+  _slot = -1
   readonly settings: ServerSettings
   readonly counters: ServerCounters
   readonly parser: () => RequestParserLike
@@ -86,7 +88,7 @@ class ServedConnection implements ConnectionContext {
   }
   release(): void {
     const live = this.binding.live
-    live.delete(this.id)
+    live.delete(this)
     if (live.size === 0) this.binding.allClosed?.()
   }
   handOver(upgrade: UpgradeResponse, request: HttpRequest, head: readonly Uint8Array[]): void {
@@ -205,7 +207,7 @@ export class ServerBuilder {
     const settings = serverSettings(this.settingsInput) // fails before anything listens
     const mat = this.materializer ?? defaultMaterializer()
     const counters = new ServerCounters()
-    const live = new Map<number, ServedConnection>()
+    const live = new SlotSet<ServedConnection>()
     const traces = new Map<number, WireTrace>()
 
     const bindOptions = {
@@ -240,7 +242,7 @@ export class ServerBuilder {
       const trace = this.traceConnections ? new WireTrace() : undefined
       if (trace !== undefined) traces.set(c.id, trace)
       const entry = new ServedConnection(c, trace, binding)
-      live.set(c.id, entry)
+      live.add(entry)
       const [tcp, server] = connectionGraph.run(mat)
       server.provide(entry)
       c._adoptInto(tcp)
@@ -262,11 +264,11 @@ export class ServerBuilder {
         await tcp.unbind()
         if (live.size === 0) return
         const done = new Promise<void>((resolve) => (binding.allClosed = resolve))
-        for (const c of live.values()) c.control?.('graceful')
+        for (const c of live) c.control?.('graceful')
         // at the hard deadline, whatever did not close gracefully is destroyed
         const hard = mat.scheduler.scheduleOnce(deadline, () => {
           if (live.size > 0) mat.logger.warn(`terminate: destroying ${live.size} connection(s) still open at the hard deadline`)
-          for (const c of [...live.values()]) c.control?.('abort')
+          for (const c of live) c.control?.('abort')
         })
         await done
         hard.cancel()
