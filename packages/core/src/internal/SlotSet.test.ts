@@ -17,7 +17,9 @@ describe('SlotSet', () => {
     // remove from the middle, the end and the start: the moved members stay findable
     for (const i of [2, 5, 0]) expect(s.delete(all[i]!)).toBe(true)
     expect(names(s)).toEqual(['m1', 'm3', 'm4'])
-    for (const m of s.toArray()) expect(s.toArray()[m._slot]).toBe(m)
+    for (const m of s.toArray()) expect(s.at(m._slot)).toBe(m)
+    // indexing 0 … size - 1 visits every member once
+    expect(Array.from({ length: s.size }, (_, i) => s.at(i).name).sort()).toEqual(['m1', 'm3', 'm4'])
     for (const i of [1, 3, 4]) expect(s.has(all[i]!)).toBe(true)
     for (const i of [0, 2, 5]) {
       expect(s.has(all[i]!)).toBe(false)

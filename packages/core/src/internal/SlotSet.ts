@@ -48,6 +48,15 @@ export class SlotSet<T extends Slotted> implements Iterable<T> {
     return x._slot >= 0 && this.#items[x._slot] === x
   }
 
+  /**
+   * The member at index `i` (`0 <= i < size`): for a loop on a hot path that adds and removes no
+   * member meanwhile — a fan-out per element, where iterating (over a copy) would allocate an array
+   * per element. An index is not stable: removing a member moves the last one into its place.
+   */
+  at(i: number): T {
+    return this.#items[i]!
+  }
+
   /** A copy of the members, safe to iterate while members are added or removed. */
   toArray(): T[] {
     return this.#items.slice()
