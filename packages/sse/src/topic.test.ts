@@ -115,6 +115,32 @@ describe('a local topic', () => {
     await closeAndCheck(time, topic)
   })
 
+  it('keeps serving every subscriber that stays, whichever ones leave (the oldest, one in the middle, the newest)', async () => {
+    const { time, topic } = topicOn()
+    const subs = Array.from({ length: 5 }, () => subscriber(time, topic))
+    await time.settle()
+    subs[0]!.cancel()
+    subs[2]!.cancel()
+    await time.settle()
+    expect(topic.subscriberCount).toBe(3)
+    publishAll(topic, 1, 3)
+    subs[4]!.request(3)
+    expect(await subs[4]!.expectNextN(3)).toEqual(range(1, 3))
+    subs[4]!.cancel()
+    await time.settle()
+    expect(topic.subscriberCount).toBe(2)
+    publishAll(topic, 4, 6)
+    for (const s of [subs[1]!, subs[3]!]) {
+      s.request(6)
+      expect(await s.expectNextN(6)).toEqual(range(1, 6))
+    }
+    subs[3]!.cancel()
+    await time.settle()
+    expect(topic.subscriberCount).toBe(1)
+    await closeAndCheck(time, topic)
+    await subs[1]!.expectComplete()
+  })
+
   it('completes a subscription when its session closes', async () => {
     const { time, topic } = topicOn()
     const session = new SseSession()

@@ -37,11 +37,13 @@ import {
   GraphStageLogic,
   InvalidArgumentError,
   Outlet,
+  SlotSet,
   Source,
   SourceShape,
   WeirError,
   type AsyncCallback,
   type NotUsed,
+  type Slotted,
 } from '@weir/core'
 import diagnostics_channel from 'node:diagnostics_channel'
 import type { SseSession } from './session.js'
@@ -160,7 +162,11 @@ class ReplayLog<T> {
 
 /** The state a topic shares with its running subscriptions. */
 class TopicCore<T> {
-  readonly subscribers = new Set<SubscriptionLogic<T, unknown>>()
+  /**
+   * A topic lives long and its subscribers come and go (one per SSE session): in a `Set` every
+   * subscription, with its whole stream, was promoted to the old generation (see SlotSet).
+   */
+  readonly subscribers = new SlotSet<SubscriptionLogic<T, unknown>>()
   closed = false
   constructor(
     readonly log: ReplayLog<T>,
@@ -187,7 +193,9 @@ let WAKE: (this: SubscriptionLogic<unknown, unknown>) => void
  * One subscription: a source stage whose buffer the topic fills directly (`offer`, from the
  * publisher's call stack); the stage is woken through an async callback only when it waits.
  */
-class SubscriptionLogic<T, E> extends GraphStageLogic {
+class SubscriptionLogic<T, E> extends GraphStageLogic implements Slotted {
+  /** @internal its index among the topic's subscribers */
+  _slot = -1
   readonly out: Outlet<E>
   readonly #stage: SubscriptionStage<T, E>
   /** The stage's view (a field of its own: read for every element). */
@@ -504,7 +512,10 @@ export class LocalTopic<T> extends TopicSubscriptions<T, T> {
     if (core.closed) return 'closed'
     const p = new Published(core.log.tailSeq, x)
     core.log.append(p)
-    for (const s of core.subscribers) s.offer(p)
+    // indexed, not iterated (a copy per element): `offer` only buffers and queues a wake, so no
+    // subscriber leaves during the loop
+    const subscribers = core.subscribers
+    for (let i = 0; i < subscribers.size; i++) subscribers.at(i).offer(p)
     return 'published'
   }
 
