@@ -130,6 +130,30 @@ describe('an SSE session', () => {
     a.close('completed')
     expect(registry.sessions()).toEqual([b])
     expect(registry.count).toBe(1)
+    // leaving from the middle and the end keeps the others in order
+    const c = registry.open()
+    const d = registry.open()
+    c.close('client-fin')
+    expect(registry.sessions()).toEqual([b, d])
+    const e = registry.open()
+    e.close('client-rst')
+    expect(registry.sessions()).toEqual([b, d])
+    const f = registry.open()
+    expect(registry.sessions()).toEqual([b, d, f])
+    expect(registry.count).toBe(3)
+  })
+
+  it('keeps two open sessions with the same id apart: each is listed and leaves on its own', () => {
+    const registry = new SessionRegistry()
+    const a = registry.open('client-7')
+    const b = registry.open('client-7')
+    expect(registry.count).toBe(2)
+    b.close('client-fin')
+    const open = registry.sessions()
+    expect(open).toHaveLength(1)
+    expect(open[0]).toBe(a)
+    a.close('client-fin')
+    expect(registry.count).toBe(0)
   })
 
   it('closes the session as failed when build throws', () => {

@@ -37,6 +37,10 @@ type SessionState = { readonly kind: 'open' } | { readonly kind: 'closed'; reado
 /** One client's event stream: an id, and cleanup that runs exactly once when the stream ends. */
 export class SseSession {
   readonly id: string
+  /** @internal its neighbours among the open sessions of its registry */
+  _prev: SseSession | undefined = undefined
+  /** @internal */
+  _next: SseSession | undefined = undefined
   #state: SessionState = { kind: 'open' }
   #callbacks: ((reason: CloseReason) => void)[] = []
   readonly #errors: unknown[] = []
@@ -85,24 +89,51 @@ export class SseSession {
   }
 }
 
-/** The open sessions of an application, e.g. to expose a gauge or to list clients. */
+/**
+ * The open sessions of an application, e.g. to expose a gauge or to list clients.
+ *
+ * They are a list through the sessions themselves, in the order they were opened. A registry
+ * lives long while sessions pass through it, and a `Map` would keep them: V8 leaves a rehashed
+ * table pointing to its old entries, so every session was promoted to the old generation (see
+ * `SlotSet` in @weir/core, which would not keep the order). A session is not looked up by id, so
+ * two sessions opened with the same id are two entries.
+ */
 export class SessionRegistry {
-  readonly #open = new Map<string, SseSession>()
+  #head: SseSession | undefined = undefined
+  #tail: SseSession | undefined = undefined
+  #count = 0
 
   /** A new session, registered until it ends. */
   open(id?: string): SseSession {
     const session = new SseSession(id)
-    this.#open.set(session.id, session)
-    session.onClose(() => this.#open.delete(session.id))
+    session._prev = this.#tail
+    if (this.#tail === undefined) this.#head = session
+    else this.#tail._next = session
+    this.#tail = session
+    this.#count++
+    session.onClose(() => this.#remove(session))
     return session
   }
   /** The number of open sessions. */
   get count(): number {
-    return this.#open.size
+    return this.#count
   }
   /** The open sessions, in the order they were opened. */
   sessions(): SseSession[] {
-    return [...this.#open.values()]
+    const open: SseSession[] = []
+    for (let s = this.#head; s !== undefined; s = s._next) open.push(s)
+    return open
+  }
+
+  #remove(s: SseSession): void {
+    const { _prev: prev, _next: next } = s
+    if (prev === undefined) this.#head = next
+    else prev._next = next
+    if (next === undefined) this.#tail = prev
+    else next._prev = prev
+    s._prev = undefined
+    s._next = undefined
+    this.#count--
   }
 }
 
