@@ -165,6 +165,28 @@ describe('BroadcastHub', () => {
     await a.expectComplete()
   })
 
+  it('consumers that leave while waiting for an element do not hold the others back', async () => {
+    const { src, attach } = hub(2)
+    const consumers = Array.from({ length: 5 }, () => attach())
+    await time.settle()
+    for (const c of consumers) c.request(2)
+    await time.settle() // every consumer waits for the first element
+    consumers[0]!.cancel()
+    consumers[2]!.cancel()
+    await time.settle()
+    src.sendNext(1)
+    const stay = [consumers[1]!, consumers[3]!]
+    for (const c of [...stay, consumers[4]!]) await c.expectNext(1)
+    consumers[4]!.cancel() // waiting for its second element
+    await time.settle()
+    // more than the buffer holds: a consumer that left and still counted would stall the producer
+    for (const c of stay) c.request(4)
+    feed(src, 2, 5)
+    for (const c of stay) expect(await c.expectNextN(5)).toEqual([2, 3, 4, 5, 6])
+    src.sendComplete()
+    for (const c of stay) await c.expectComplete()
+  })
+
   it('consumers leaving do not cancel the producer; with none left it waits for the next one', async () => {
     const { src, attach } = hub(4)
     const a = attach()

@@ -34,6 +34,7 @@ import { GraphStageWithMaterializedValue, type NotUsed } from '../stage/GraphSta
 import { GraphStageLogic, type AsyncCallback, type InHandler } from '../stage/GraphStageLogic.js'
 import { Inlet, Outlet, SinkShape, SourceShape } from '../stage/ports.js'
 import { SourceLogic } from '../sources/basic.js'
+import { SlotSet, type Slotted } from '../internal/SlotSet.js'
 import { Sink } from '../Sink.js'
 import { Source } from '../Source.js'
 import { HUB_COMPLETED, HUB_OPEN, hubFailed, type HubEnd } from './HubEnd.js'
@@ -45,8 +46,21 @@ export interface BroadcastHubOptions {
 }
 
 /** One consumer's position in the ring: the consumer's logic moves it, the core counts it. */
-class Cursor {
+class Cursor implements Slotted {
+  /** @internal its index among the hub's cursors */
+  _slot = -1
   offset = 0
+  /** The cursor among those waiting for the next publish: a member of a second set, so an object of its own. */
+  readonly waiter: Waiter
+  constructor(readonly wake: AsyncCallback<void>) {
+    this.waiter = new Waiter(wake)
+  }
+}
+
+/** A {@link Cursor} among those waiting for the next publish. */
+class Waiter implements Slotted {
+  /** @internal its index among the hub's waiting cursors */
+  _slot = -1
   constructor(readonly wake: AsyncCallback<void>) {}
 }
 
@@ -70,8 +84,12 @@ class BroadcastCore<T> {
   #consumers = 0
   #started = false
   #producerWaiting = false
-  readonly #cursors = new Set<Cursor>()
-  readonly #waiting = new Set<Cursor>()
+  /**
+   * A hub may live long while consumers come and go: in a `Set` each consumer's cursor, and the
+   * stream its wake reaches, was promoted to the old generation (see SlotSet).
+   */
+  readonly #cursors = new SlotSet<Cursor>()
+  readonly #waiting = new SlotSet<Waiter>()
 
   constructor(
     readonly capacity: number,
@@ -110,9 +128,11 @@ class BroadcastCore<T> {
     if (this.#consumers === 0) return
     this.#ring[this.#tail & this.#mask] = x
     this.#tail++
-    if (this.#waiting.size === 0) return
-    for (const c of this.#waiting) c.wake.invoke()
-    this.#waiting.clear()
+    const waiting = this.#waiting
+    if (waiting.size === 0) return
+    // indexed, not iterated (a copy per element): a wake is only queued, nobody waits or leaves meanwhile
+    for (let i = 0; i < waiting.size; i++) waiting.at(i).wake.invoke()
+    waiting.clear()
   }
 
   /** The producer ended: remember how, and let every consumer look. */
@@ -149,12 +169,12 @@ class BroadcastCore<T> {
 
   /** `cursor` is at the tail and its consumer wants an element: wake it on the next publish. */
   await(cursor: Cursor): void {
-    this.#waiting.add(cursor)
+    if (!this.#waiting.has(cursor.waiter)) this.#waiting.add(cursor.waiter)
   }
 
   leave(cursor: Cursor): void {
     if (!this.#cursors.delete(cursor)) return // never attached: the hub had ended
-    this.#waiting.delete(cursor)
+    this.#waiting.delete(cursor.waiter)
     this.#consumers--
     const o = cursor.offset
     this.#counts[o & this.#countMask]!--
