@@ -30,6 +30,7 @@ import { SourceLogic } from '../sources/basic.js'
 import { Sink } from '../Sink.js'
 import { Source } from '../Source.js'
 import { RingBuffer } from '../internal/RingBuffer.js'
+import { SlotSet, type Slotted } from '../internal/SlotSet.js'
 
 /** Starts the draining of a hub made by {@link MergeHub.sourceWithDraining}. */
 export interface DrainingControl {
@@ -47,7 +48,9 @@ const OPEN: MergeState = { t: 'open' }
 const DRAINING: MergeState = { t: 'draining' }
 
 /** One producer's credit, shared by its logic (which spends it) and the core (which returns it). */
-class Producer {
+class Producer implements Slotted {
+  /** @internal its index among the hub's producers */
+  _slot = -1
   /** Elements the producer may still request from its upstream. */
   credit: number
   /** The producer ran out of credit and is not pulling: wake it once enough credit came back. */
@@ -64,7 +67,11 @@ class Producer {
 class MergeCore<T> {
   #state: MergeState = OPEN
   readonly #queue = new RingBuffer<unknown>(Infinity, 32)
-  readonly #producers = new Set<Producer>()
+  /**
+   * A hub may live long while producers come and go: in a `Set` each producer, and the stream its
+   * wake reaches, was promoted to the old generation (see SlotSet).
+   */
+  readonly #producers = new SlotSet<Producer>()
   #consumerWaiting = false
   readonly creditBatch: number
 
