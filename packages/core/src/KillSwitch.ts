@@ -27,6 +27,7 @@ import { Attributes } from './stage/Attributes.js'
 import { GraphStageWithMaterializedValue } from './stage/GraphStage.js'
 import { GraphStageLogic, type AsyncCallback } from './stage/GraphStageLogic.js'
 import { BidiShape, FlowShape, Inlet, Outlet, type Shape } from './stage/ports.js'
+import { SlotSet, type Slotted } from './internal/SlotSet.js'
 
 /** A handle that stops the stream(s) it was materialized into. */
 export interface KillSwitch {
@@ -152,7 +153,11 @@ class UniqueKillSwitchStage<S extends Shape> extends GraphStageWithMaterializedV
  */
 export class SharedKillSwitch implements KillSwitch {
   #trigger: Trigger | undefined = undefined
-  readonly #running = new Set<AsyncCallback<Trigger>>()
+  /**
+   * A shared switch may live long while the streams it controls come and go: in a `Set` each
+   * stage, with its stream, was promoted to the old generation (see SlotSet).
+   */
+  readonly #running = new SlotSet<SharedKillSwitchLogic<any>>()
   readonly #flow: Flow<any, any, SharedKillSwitch>
 
   constructor(readonly name: string) {
@@ -178,18 +183,18 @@ export class SharedKillSwitch implements KillSwitch {
   #fire(trigger: Trigger): void {
     if (this.#trigger !== undefined) return
     this.#trigger = trigger
-    for (const cb of this.#running) cb.invoke(trigger)
+    for (const logic of this.#running) logic.killed.invoke(trigger)
     this.#running.clear()
   }
 
   /** @internal a stage starts: stop it at once if triggered, otherwise register it. */
-  _register(cb: AsyncCallback<Trigger>): Trigger | undefined {
-    if (this.#trigger === undefined) this.#running.add(cb)
+  _register(logic: SharedKillSwitchLogic<any>): Trigger | undefined {
+    if (this.#trigger === undefined) this.#running.add(logic)
     return this.#trigger
   }
   /** @internal a stage stopped. */
-  _unregister(cb: AsyncCallback<Trigger>): void {
-    this.#running.delete(cb)
+  _unregister(logic: SharedKillSwitchLogic<any>): void {
+    this.#running.delete(logic)
   }
 
   toString(): string {
@@ -197,21 +202,24 @@ export class SharedKillSwitch implements KillSwitch {
   }
 }
 
-class SharedKillSwitchLogic<T> extends KillSwitchFlowLogic<T> {
-  readonly #callback: AsyncCallback<Trigger>
+class SharedKillSwitchLogic<T> extends KillSwitchFlowLogic<T> implements Slotted {
+  /** @internal its index among its switch's running stages */
+  _slot = -1
+  /** The switch fired (from outside the stage). */
+  readonly killed: AsyncCallback<Trigger>
   constructor(
     shape: FlowShape<T, T>,
     readonly killSwitch: SharedKillSwitch,
   ) {
     super(shape)
-    this.#callback = this.getAsyncCallback(this.kill)
+    this.killed = this.getAsyncCallback(this.kill)
   }
   override preStart(): void {
-    const trigger = this.killSwitch._register(this.#callback)
+    const trigger = this.killSwitch._register(this)
     if (trigger !== undefined) this.kill(trigger)
   }
   override postStop(): void {
-    this.killSwitch._unregister(this.#callback)
+    this.killSwitch._unregister(this)
   }
 }
 
