@@ -20,6 +20,7 @@ import { decide, LinearStage } from '../stage/linear.js'
 import { EmptySource, IterableSource } from '../sources/basic.js'
 import type { FlowShape, Inlet, Outlet } from '../stage/ports.js'
 import { SubSinkInlet, type SubSinkInletHandler } from '../stage/substreams.js'
+import { SlotSet, type Slotted } from '../internal/SlotSet.js'
 
 /** The cancellation cause `switchMap` gives the inner source it leaves for a newer one (not a failure). */
 export const SourceSwitched: NonFailureCancellation = new NonFailureCancellation('switched-to-next-source')
@@ -32,7 +33,9 @@ interface InnerOwner<T> {
 }
 
 /** One running inner source: its sub-inlet, forwarding the sub-inlet's events to the owning logic. */
-class Inner<T> implements SubSinkInletHandler {
+class Inner<T> implements SubSinkInletHandler, Slotted {
+  /** @internal its index among its logic's running inners */
+  _slot = -1
   readonly port: SubSinkInlet<T>
   constructor(
     readonly owner: InnerOwner<T> & GraphStageLogic,
@@ -115,7 +118,13 @@ class FlattenLogic<In, T> extends GraphStageLogic implements InHandler, OutHandl
   readonly in: Inlet<In>
   readonly out: Outlet<T>
   readonly decider: Decider
-  readonly #inners = new Set<Inner<T>>()
+  /**
+   * A long merge runs inners by the thousand, each reaching its sub-stream: in a `Set` they were
+   * promoted to the old generation with it (see SlotSet; the owner's set of sub-ports in
+   * substreams.ts did the same). The order only decides which inner is cancelled first when the
+   * stage ends.
+   */
+  readonly #inners = new SlotSet<Inner<T>>()
   /** Inners with an element ready for demand, in arrival order. */
   readonly #ready = new Queue<Inner<T> | StaticInner<T>>()
   /** Static inners with elements left. */

@@ -48,6 +48,7 @@ import { Attributes } from './Attributes.js'
 import { GraphStage, type NotUsed } from './GraphStage.js'
 import { GraphStageLogic, type AsyncCallback, type InHandler, type OutHandler } from './GraphStageLogic.js'
 import { Inlet, Outlet, SinkShape, SourceShape, type Shape } from './ports.js'
+import { SlotSet, type Slotted } from '../internal/SlotSet.js'
 
 // ---- building a Source without importing Source.ts ----
 
@@ -65,12 +66,16 @@ export function _registerSourceFactory(factory: (module: Module) => Source<any, 
 
 // ---- the owner's stop hook ----
 
-interface OwnedPort {
+interface OwnedPort extends Slotted {
   /** The owning stage stopped: close the port for it if still open. */
   _ownerStopped(): void
 }
 
-const portsByOwner = new WeakMap<GraphStageLogic, Set<OwnedPort>>()
+/**
+ * A long-running owner (a merge, a groupBy) opens and releases sub-ports by the thousand, each
+ * reaching its sub-stream: in a `Set` they were promoted to the old generation (see SlotSet).
+ */
+const portsByOwner = new WeakMap<GraphStageLogic, SlotSet<OwnedPort>>()
 
 /**
  * Close `port` after `owner`'s postStop, unless it was released first (through the logic's
@@ -81,11 +86,11 @@ const portsByOwner = new WeakMap<GraphStageLogic, Set<OwnedPort>>()
 function adopt(owner: GraphStageLogic, port: OwnedPort): void {
   let ports = portsByOwner.get(owner)
   if (ports === undefined) {
-    const set = new Set<OwnedPort>()
+    const set = new SlotSet<OwnedPort>()
     ports = set
     portsByOwner.set(owner, set)
     owner._onStop(() => {
-      const open = [...set]
+      const open = set.toArray()
       set.clear()
       for (const p of open) p._ownerStopped()
     })
@@ -135,6 +140,8 @@ const COMPLETE: unique symbol = Symbol('weir.substream.complete')
 
 /** An output of a running stage that another graph consumes as a `Source` (see the file header). */
 export class SubSourceOutlet<T> implements OwnedPort {
+  /** @internal its index among its owner's open sub-ports */
+  _slot = -1
   readonly name: string
   readonly #owner: GraphStageLogic
   #handler: SubSourceOutletHandler | undefined = undefined
@@ -354,6 +361,8 @@ function PULL(this: SubSinkLogic<unknown>): void {
 
 /** An input of a running stage fed by another graph through a `Sink` (see the file header). */
 export class SubSinkInlet<T> implements OwnedPort {
+  /** @internal its index among its owner's open sub-ports */
+  _slot = -1
   readonly name: string
   readonly #owner: GraphStageLogic
   #handler: SubSinkInletHandler | undefined = undefined
