@@ -17,7 +17,7 @@
  * Each connection is a materialized stream graph (`Source.queue → ClientConnectionStage ⇄ TCP → Sink`); the pool
  * is the state machine around them. All time comes from the materializer's scheduler.
  */
-import { Flow, Keep, Sink, Source, defaultMaterializer, toMillis, type Cancellable, type Duration, type Materializer, type NotUsed, type SourceQueue } from '@weir/core'
+import { Flow, Keep, Sink, SlotSet, Source, defaultMaterializer, toMillis, type Cancellable, type Duration, type Materializer, type NotUsed, type Slotted, type SourceQueue } from '@weir/core'
 import * as E from 'fp-ts/lib/Either.js'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { HttpEntity } from '../model/HttpEntity.js'
@@ -80,7 +80,9 @@ interface PendingRequest {
 
 type SlotState = 'connecting' | 'busy' | 'idle' | 'closing' | 'closed'
 
-class Slot {
+class Slot implements Slotted {
+  /** @internal its index among the pool's connections */
+  _slot = -1
   state: SlotState = 'connecting'
   readonly id = newConnectionId()
   queue!: SourceQueue<HttpRequest>
@@ -101,7 +103,12 @@ export class HostConnectionPool {
   readonly #mat: Materializer
   readonly #transport: ClientTransport
   readonly #onIdle: (() => void) | undefined
-  readonly #slots = new Set<Slot>()
+  /**
+   * A pool lives long while its connections come and go (each closed by a `Connection: close`,
+   * an expiry or a lifetime): in a `Set` each connection, with its stream graph, was promoted to
+   * the old generation (see SlotSet).
+   */
+  readonly #slots = new SlotSet<Slot>()
   readonly #waiting: PendingRequest[] = []
   /** Requests taken and not settled yet (queued or on a connection). */
   #running = 0
@@ -234,13 +241,13 @@ export class HostConnectionPool {
       w.reject(new PoolShutDownError(this.remote))
     }
     const done: Promise<void>[] = []
-    for (const s of [...this.#slots]) {
+    for (const s of this.#slots) {
       done.push(this.#whenClosed(s))
       if (s.state !== 'busy' && s.state !== 'connecting') this.#close(s, 'shutdown')
     }
     if (done.length === 0) return
     const hard = this.#mat.scheduler.scheduleOnce(toMillis(hardDeadline, 'hardDeadline'), () => {
-      for (const s of [...this.#slots]) s.queue.fail(new ConnectionAbortedError(this.remote, s.current !== undefined, 'the pool was shut down'))
+      for (const s of this.#slots) s.queue.fail(new ConnectionAbortedError(this.remote, s.current !== undefined, 'the pool was shut down'))
     })
     await Promise.all(done)
     hard.cancel()
@@ -464,7 +471,7 @@ export class HostConnectionPool {
     this.#idleTimer = this.#mat.scheduler.scheduleOnce(this.settings.poolIdleTimeout, () => {
       this.#idleTimer = undefined
       if (this.#running > 0 || this.#waiting.length > 0) return
-      for (const s of [...this.#slots]) this.#close(s, 'pool-idle')
+      for (const s of this.#slots) this.#close(s, 'pool-idle')
       this.#onIdle?.()
     })
   }
