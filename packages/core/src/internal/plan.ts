@@ -39,6 +39,8 @@ export interface MaterializationPlan {
   readonly islands: number
   /** Ports to connect, four numbers each (from, fromPort, to, toPort), chain-internal edges left out. */
   readonly connects: Int32Array
+  /** The name of each module node's logic (its stages are the same in every run: named once). */
+  readonly names: readonly string[]
 }
 
 /**
@@ -133,6 +135,7 @@ export function buildPlan(module: Module, nodes: readonly StageNode[], edges: re
     islandOf,
     islands: islandOfRoot.size,
     connects: Int32Array.from(connects),
+    names: module.nodes.map((node) => node.attributes.name ?? node.stage.toString()),
   }
 }
 
@@ -166,7 +169,7 @@ export function runPlan(plan: MaterializationPlan, module: Module, materializer:
     if (logicOf[i] !== undefined) continue
     const node = nodes[i]!
     const [logic, mat] = node.stage.createLogicAndMaterializedValue(node.attributes, materializer)
-    if (logic._name === '') logic._name = node.attributes.name ?? node.stage.toString()
+    if (logic._name === '') logic._name = i < plan.moduleNodes ? plan.names[i]! : (node.attributes.name ?? node.stage.toString())
     logicOf[i] = logic
     mats[i] = mat
   }
