@@ -101,7 +101,7 @@ export function renderStrict(res: HttpResponse, ctx: ResponseContext): Uint8Arra
   const framing = framingOf(res, ctx)
   const head = renderHead(res, ctx, framing)
   const body = res.entity.kind === 'strict' && framing !== 'none' && ctx.requestMethod !== 'HEAD' ? res.entity.data : undefined
-  const headLen = Buffer.byteLength(head, 'latin1')
+  const headLen = head.length // latin1: one byte per code unit
   const out = Buffer.allocUnsafe(headLen + (body?.length ?? 0))
   out.write(head, 0, 'latin1')
   if (body !== undefined) out.set(body, headLen)
