@@ -33,6 +33,17 @@ export function closeReasonOfCancellation(cause: unknown): CloseReason {
 let nextId = 1
 
 type SessionState = { readonly kind: 'open' } | { readonly kind: 'closed'; readonly reason: CloseReason }
+const OPEN: SessionState = { kind: 'open' }
+const NO_ERRORS: readonly unknown[] = []
+
+/** `list` and `x` in a new array with room for just them (push, or a spread, would make room for seventeen). */
+function withOne<T>(list: readonly T[] | undefined, x: T): T[] {
+  if (list === undefined) return [x]
+  const out = new Array<T>(list.length + 1)
+  for (let i = 0; i < list.length; i++) out[i] = list[i]!
+  out[list.length] = x
+  return out
+}
 
 /** One client's event stream: an id, and cleanup that runs exactly once when the stream ends. */
 export class SseSession {
@@ -41,9 +52,12 @@ export class SseSession {
   _prev: SseSession | undefined = undefined
   /** @internal */
   _next: SseSession | undefined = undefined
-  #state: SessionState = { kind: 'open' }
-  #callbacks: ((reason: CloseReason) => void)[] = []
-  readonly #errors: unknown[] = []
+  #state: SessionState = OPEN
+  // the first cleanup in a field, any others in an array: most sessions have one or two, and an
+  // array grown by push keeps room for seventeen for as long as the session lives
+  #first: ((reason: CloseReason) => void) | undefined = undefined
+  #more: ((reason: CloseReason) => void)[] | undefined = undefined
+  #errors: unknown[] | undefined = undefined
 
   constructor(id: string = `sse-${nextId++}`) {
     this.id = id
@@ -58,14 +72,14 @@ export class SseSession {
   }
   /** Errors thrown by `onClose` callbacks. */
   get closeErrors(): readonly unknown[] {
-    return this.#errors
+    return this.#errors ?? NO_ERRORS
   }
 
   /** Registers cleanup to run once when the session ends (at once if it already has). */
   onClose(callback: (reason: CloseReason) => void): void {
     if (this.#state.kind === 'closed') this.#run(callback, this.#state.reason)
-    else if (this.#callbacks.length === 0) this.#callbacks = [callback] // an array literal has room for just what it holds
-    else this.#callbacks.push(callback)
+    else if (this.#first === undefined) this.#first = callback
+    else this.#more = withOne(this.#more, callback)
   }
 
   /**
@@ -75,16 +89,18 @@ export class SseSession {
   close(reason: CloseReason): void {
     if (this.#state.kind === 'closed') return
     this.#state = { kind: 'closed', reason }
-    const callbacks = this.#callbacks
-    this.#callbacks = []
-    for (const cb of callbacks) this.#run(cb, reason)
+    const first = this.#first
+    const more = this.#more
+    this.#first = this.#more = undefined
+    if (first !== undefined) this.#run(first, reason)
+    if (more !== undefined) for (const cb of more) this.#run(cb, reason)
   }
 
   #run(callback: (reason: CloseReason) => void, reason: CloseReason): void {
     try {
       callback(reason)
     } catch (e) {
-      this.#errors.push(e)
+      ;(this.#errors ??= []).push(e)
     }
   }
 }

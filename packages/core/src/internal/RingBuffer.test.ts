@@ -27,6 +27,21 @@ describe('RingBuffer', () => {
     expect(growing.peek()).toBe(0)
   })
 
+  it('a bounded buffer that starts small grows to its bound in order, wrapped or not', () => {
+    const b = new RingBuffer<number>(16, 2)
+    b.push(-1)
+    b.push(-2)
+    expect(b.shift()).toBe(-1) // the head is no longer at slot 0 when it grows
+    for (let i = 0; i < 15; i++) b.push(i)
+    expect(b.isFull).toBe(true)
+    expect(b.length).toBe(16)
+    expect([...b]).toEqual([-2, ...Array.from({ length: 15 }, (_, i) => i)])
+    expect(b.shift()).toBe(-2)
+    b.push(15)
+    expect(b.pop()).toBe(15)
+    expect(b.peek()).toBe(0)
+  })
+
   it('makes room per drop strategy', () => {
     const fill = (): RingBuffer<number> => {
       const b = new RingBuffer<number>(3)

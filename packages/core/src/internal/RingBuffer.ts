@@ -1,19 +1,23 @@
 /**
  * A FIFO over a power-of-two array; O(1) at both ends, no shifting. Bounded (`isFull` at
- * `capacity`) or, without a capacity, growing by doubling as needed (it never shrinks: a queue
- * that once held n elements will hold n again).
+ * `capacity`) or not; either way the array starts at `initialSize` (at most the capacity) and
+ * grows by doubling as needed (it never shrinks: a queue that once held n elements will hold n
+ * again). A bound is a limit, not a reservation: a stream that rarely queues keeps a small array.
  */
 export class RingBuffer<T> {
   #items: (T | undefined)[]
   #mask: number
   #head = 0
   #size = 0
-  /** @param capacity the bound of `isFull` (default: unbounded, growing) */
+  /**
+   * @param capacity the bound of `isFull` (default: unbounded)
+   * @param initialSize the slots made at first (rounded up to a power of two, at least 2)
+   */
   constructor(
     readonly capacity = Infinity,
     initialSize = 8,
   ) {
-    const n = Math.max(2, 1 << Math.ceil(Math.log2(Math.max(2, Math.min(capacity, Number.isFinite(capacity) ? capacity : initialSize)))))
+    const n = 1 << Math.ceil(Math.log2(Math.max(2, Math.min(capacity, initialSize))))
     this.#items = new Array(n)
     this.#mask = n - 1
   }

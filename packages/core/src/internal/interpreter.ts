@@ -53,20 +53,22 @@ export class Connection {
   state = InReady
   slot: unknown = EMPTY
   constructor(
-    readonly id: number,
     readonly inOwner: GraphStageLogic,
     public inHandler: InHandler,
     readonly outOwner: GraphStageLogic,
     public outHandler: OutHandler,
-    readonly inName: string,
-    readonly outName: string,
   ) {}
 }
 
 
+/** Starts stages added to a running island: an outside event of the first of them (see `attach`). */
+let START_ATTACHED: (this: GraphStageLogic, logics: readonly GraphStageLogic[]) => void
+
 export class GraphInterpreter {
-  readonly logics: GraphStageLogic[] = []
-  readonly connections: Connection[] = []
+  /** This island's stages (trimmed to its length at the start: a thousand idle islands keep no slack). */
+  logics: GraphStageLogic[] = []
+  /** Connections made before the start: they size the queue. */
+  #connections = 0
   #queue: (Connection | undefined)[] = new Array(8)
   #mask = 7
   #head = 0
@@ -126,10 +128,18 @@ export class GraphInterpreter {
       s._portsOpen = s.shape.inlets.length + s.shape.outlets.length
       s._attached = true
     }
-    this.enqueueExternal(logics[0]!, this.#startAttached, logics)
+    this.enqueueExternal(logics[0]!, START_ATTACHED, logics)
+    // the list keeps no slack while it is small (a connection's island lives as long as the connection)
+    if (this.logics.length <= 32) this.logics = this.logics.slice()
   }
 
-  #startAttached = (logics: readonly GraphStageLogic[]): void => {
+  static {
+    START_ATTACHED = function (this: GraphStageLogic, logics: readonly GraphStageLogic[]): void {
+      this._interpreter!.#startAttached(logics)
+    }
+  }
+
+  #startAttached(logics: readonly GraphStageLogic[]): void {
     const depth = this.depth
     const active = this.activeStage
     // as in #start: no direct delivery while stages start (a stage must not see an event before its preStart)
@@ -160,17 +170,13 @@ export class GraphInterpreter {
   connect(out: GraphStageLogic, outIndex: number, inl: GraphStageLogic, inIndex: number): Connection {
     const outlet = out.shape.outlets[outIndex]!
     const inlet = inl.shape.inlets[inIndex]!
-    const c = new Connection(this.connections.length, inl, inl._inHandlers[inIndex]!, out, out._outHandlers[outIndex]!, inlet.name, outlet.name)
+    const c = new Connection(inl, inl._inHandler(inIndex)!, out, out._outHandler(outIndex)!)
     if (c.inHandler === undefined) throw new Error(`No handler set for inlet ${inlet.name}`)
     if (c.outHandler === undefined) throw new Error(`No handler set for outlet ${outlet.name}`)
-    inl._inConns[inIndex] = c
-    out._outConns[outIndex] = c
-    if (inIndex === 0) inl._inConn0 = c
-    else if (inIndex === 1) inl._inConn1 = c
-    if (outIndex === 0) out._outConn0 = c
-    else if (outIndex === 1) out._outConn1 = c
-    // connections made after the start (sub-fusing) are not kept: the list only sizes the queue at the start
-    if (!this.#started) this.connections.push(c)
+    inl._setInConn(inIndex, c)
+    out._setOutConn(outIndex, c)
+    // connections made after the start (sub-fusing) are not counted: the count only sizes the queue at the start
+    if (!this.#started) this.#connections++
     return c
   }
 
@@ -216,8 +222,10 @@ export class GraphInterpreter {
       this.#xHandler = handler
       this.#xArg = arg
     } else {
-      const ext = this.#external
+      let ext = this.#external
       const t = this.#externalTail
+      // two events at once is the common crowd: room for them, not the 17 slots a first write would make
+      if (ext.length === 0) this.#external = ext = new Array(6)
       ext[t] = logic
       ext[t + 1] = handler
       ext[t + 2] = arg
@@ -429,11 +437,12 @@ export class GraphInterpreter {
 
   #start(): void {
     this.#started = true
-    const size = Math.max(8, 1 << Math.ceil(Math.log2(this.connections.length + 2)))
+    const size = Math.max(8, 1 << Math.ceil(Math.log2(this.#connections + 2)))
     if (size > this.#queue.length) {
       this.#queue = new Array(size)
       this.#mask = size - 1
     }
+    this.logics = this.logics.slice()
     this.#runningStages = this.logics.length
     for (const s of this.logics) {
       s._portsOpen = s.shape.inlets.length + s.shape.outlets.length

@@ -49,8 +49,8 @@ class MapAsyncLogic<In, Out> extends SupervisedLogic<In, Out> {
   readonly #onResult: AsyncCallback<Slot<Out>>
   constructor(shape: FlowShape<In, Out>, attributes: Attributes, readonly stage: MapAsyncStage<In, Out>) {
     super(shape, attributes)
-    this.#slots = new RingBuffer(stage.parallelism)
-    this.#onResult = this.getAsyncCallback((slot: Slot<Out>) => this.#settled(slot))
+    this.#slots = new RingBuffer(stage.parallelism, 2) // most of the time one element is in flight
+    this.#onResult = this.getAsyncCallback(this.#settled) // runs with this stage as `this`: no closure per stage
   }
 
   onPush(): void {

@@ -212,6 +212,43 @@ describe('keyed timers', () => {
     await assertAllStagesStopped(clock.materializer)
   })
 
+  it('keeps every key apart whichever timer leaves first, and counts them (one timer is kept without a Map)', async () => {
+    const time = new VirtualTime()
+    const seen: [active: number, a: boolean, b: boolean, c: boolean][] = []
+    const look = (l: TimerLogic): void => void seen.push([l.activeTimers, l.isTimerActive('a'), l.isTimerActive('b'), l.isTimerActive('c')])
+    const { fired, sink } = runTimers(time.materializer, {
+      start: (l) => {
+        l.scheduleOnce('a', 10) // the first timer
+        l.scheduleOnce('b', 30) // the others
+        l.scheduleOnce('c', 40)
+        look(l)
+      },
+      tick: (l, key) => {
+        if (key === 'a') {
+          look(l) // 'a' left: the first place is free while 'b' and 'c' wait elsewhere
+          l.scheduleOnce('b', 5) // replaces 'b' (it must not stay in two places)
+          l.scheduleOnce(Number.NaN as unknown as string, 15) // keys compare as a Map compares them
+          look(l)
+        }
+        if (key === 'b') {
+          l.cancelTimer(Number.NaN as unknown as string)
+          look(l)
+        }
+      },
+    })
+    await time.advance(100)
+    expect(fired).toEqual([['a', 10], ['b', 15], ['c', 40]])
+    expect(seen).toEqual([
+      [3, true, true, true],
+      [2, false, true, true],
+      [3, false, true, true],
+      [1, false, false, true],
+    ])
+    expect(time.pendingTimers).toBe(0)
+    sink.cancel()
+    await expectStopped(time)
+  })
+
   it('cancels every timer when the stage stops (onTimer never runs after stop)', async () => {
     const time = new VirtualTime()
     const { fired, sink } = runTimers(time.materializer, {

@@ -98,7 +98,29 @@ class Emitting implements OutHandler {
   }
 }
 
-const NO_PORTS: never[] = []
+/** The connections and handlers of a stage with more than two inlets or outlets (indexed by port; the first two are unused). */
+class MorePorts {
+  readonly inConns: Connection[]
+  readonly outConns: Connection[]
+  readonly inHandlers: InHandler[]
+  readonly outHandlers: OutHandler[]
+  constructor(ins: number, outs: number) {
+    this.inConns = new Array(ins)
+    this.outConns = new Array(outs)
+    this.inHandlers = new Array(ins)
+    this.outHandlers = new Array(outs)
+  }
+}
+
+/** A stage's state that few stages need. */
+class Rare {
+  /** Timers past the first (see `#timer0`). */
+  timers: Map<unknown, Timer> | undefined = undefined
+  /** Outside events that came before the stage was materialized. */
+  early: [(arg: any) => void, unknown][] | undefined = undefined
+  feedback: Set<(e: unknown) => void> | undefined = undefined
+  stopHooks: (() => void)[] | undefined = undefined
+}
 
 /** A handle through which code outside the stream (I/O callbacks, other streams) talks to a running stage. */
 export class AsyncCallback<T> {
@@ -133,8 +155,10 @@ export abstract class GraphStageLogic {
   /** @internal */ _interpreter: GraphInterpreter | undefined = undefined
   /** @internal */ _stageId = -1
   /** @internal */ _name = ''
-  /** @internal */ readonly _inConns: Connection[]
-  /** @internal */ readonly _outConns: Connection[]
+  // ports past the second keep their connections and handlers in arrays, made only for a stage
+  // with more than two inlets or outlets: most stages have one or two, and four small arrays per
+  // stage were a sixth of what a thousand idle SSE streams kept in memory
+  /** @internal */ readonly _more: MorePorts | undefined
   // the first two inlets and outlets, with their connections: a port operation on them (the common
   // case) compares the port by identity and reads neither the port object nor an array — with
   // thousands of streams, each of those would be one more cold cache line per element
@@ -146,8 +170,10 @@ export abstract class GraphStageLogic {
   /** @internal */ _inConn1: Connection | undefined = undefined
   /** @internal */ _outConn0: Connection | undefined = undefined
   /** @internal */ _outConn1: Connection | undefined = undefined
-  /** @internal */ readonly _inHandlers: InHandler[]
-  /** @internal */ readonly _outHandlers: OutHandler[]
+  /** @internal */ _inH0: InHandler | undefined = undefined
+  /** @internal */ _inH1: InHandler | undefined = undefined
+  /** @internal */ _outH0: OutHandler | undefined = undefined
+  /** @internal */ _outH1: OutHandler | undefined = undefined
   /** @internal */ _portsOpen = 0
   /** @internal */ _keepGoing = false
   /** @internal */ _finalized = false
@@ -157,23 +183,49 @@ export abstract class GraphStageLogic {
   _started = false
   /** @internal false while one of this stage's handlers runs (direct delivery must not re-enter it). */
   _idle = true
-  #timers: Map<unknown, Timer> | undefined
-  #early: [(arg: any) => void, unknown][] | undefined
-  #feedback: Set<(e: unknown) => void> | undefined
-  #stopHooks: (() => void)[] | undefined
+  // the first timer in a field, any others by key in a Map: most timed stages have one timer
+  // (a heartbeat, an idle deadline), and a Map with one entry is 180 bytes per stream
+  #timer0: Timer | undefined
+  /** What few stages need (more timers, early events, feedback, stop hooks): one field, made on first use. */
+  #rare: Rare | undefined
 
   constructor(readonly shape: Shape) {
     const ins = shape.inlets.length
     const outs = shape.outlets.length
-    // a source has no inlets, a sink no outlets: they share one empty array (never written to)
-    this._inConns = ins === 0 ? NO_PORTS : new Array(ins)
-    this._outConns = outs === 0 ? NO_PORTS : new Array(outs)
+    this._more = ins <= 2 && outs <= 2 ? undefined : new MorePorts(ins, outs)
     this._in0 = shape.inlets[0]
     this._in1 = shape.inlets[1]
     this._out0 = shape.outlets[0]
     this._out1 = shape.outlets[1]
-    this._inHandlers = ins === 0 ? NO_PORTS : new Array(ins)
-    this._outHandlers = outs === 0 ? NO_PORTS : new Array(outs)
+  }
+
+  /** @internal the handler of inlet `i` (undefined before `setHandler`) */
+  _inHandler(i: number): InHandler | undefined {
+    return i === 0 ? this._inH0 : i === 1 ? this._inH1 : this._more!.inHandlers[i]
+  }
+  /** @internal the handler of outlet `i` (undefined before `setHandler`) */
+  _outHandler(i: number): OutHandler | undefined {
+    return i === 0 ? this._outH0 : i === 1 ? this._outH1 : this._more!.outHandlers[i]
+  }
+  /** @internal the connection of inlet `i` (undefined before the interpreter connected it) */
+  _inConnAt(i: number): Connection | undefined {
+    return i === 0 ? this._inConn0 : i === 1 ? this._inConn1 : this._more!.inConns[i]
+  }
+  /** @internal the connection of outlet `i` (undefined before the interpreter connected it) */
+  _outConnAt(i: number): Connection | undefined {
+    return i === 0 ? this._outConn0 : i === 1 ? this._outConn1 : this._more!.outConns[i]
+  }
+  /** @internal */
+  _setInConn(i: number, c: Connection): void {
+    if (i === 0) this._inConn0 = c
+    else if (i === 1) this._inConn1 = c
+    else this._more!.inConns[i] = c
+  }
+  /** @internal */
+  _setOutConn(i: number, c: Connection): void {
+    if (i === 0) this._outConn0 = c
+    else if (i === 1) this._outConn1 = c
+    else this._more!.outConns[i] = c
   }
 
   /** Called once before any handler, in the stream's own turn. */
@@ -229,14 +281,21 @@ export abstract class GraphStageLogic {
   setHandler(port: Inlet<any>, handler: InHandler): void
   setHandler(port: Outlet<any>, handler: OutHandler): void
   setHandler(port: Inlet<any> | Outlet<any>, handler: InHandler | OutHandler): void {
+    const i = port._index
     if (port instanceof Inlet) {
-      this._inHandlers[port._index] = handler as InHandler
-      const c = this._inConns[port._index]
-      if (c !== undefined) c.inHandler = handler as InHandler
+      const h = handler as InHandler
+      if (i === 0) this._inH0 = h
+      else if (i === 1) this._inH1 = h
+      else this._more!.inHandlers[i] = h
+      const c = this._inConnAt(i)
+      if (c !== undefined) c.inHandler = h
     } else {
-      this._outHandlers[port._index] = handler as OutHandler
-      const c = this._outConns[port._index]
-      if (c !== undefined) c.outHandler = handler as OutHandler
+      const h = handler as OutHandler
+      if (i === 0) this._outH0 = h
+      else if (i === 1) this._outH1 = h
+      else this._more!.outHandlers[i] = h
+      const c = this._outConnAt(i)
+      if (c !== undefined) c.outHandler = h
     }
   }
 
@@ -247,16 +306,16 @@ export abstract class GraphStageLogic {
   }
 
   getHandler(port: Outlet<any>): OutHandler {
-    return this._outHandlers[port._index]!
+    return this._outHandler(port._index)!
   }
 
   // ---- port operations (hot path first, messages built only on the slow path) ----
 
   #inConn(inlet: Inlet<any>): Connection {
-    return inlet === this._in0 ? this._inConn0! : inlet === this._in1 ? this._inConn1! : this._inConns[inlet._index]!
+    return inlet === this._in0 ? this._inConn0! : inlet === this._in1 ? this._inConn1! : this._inConnAt(inlet._index)!
   }
   #outConn(out: Outlet<any>): Connection {
-    return out === this._out0 ? this._outConn0! : out === this._out1 ? this._outConn1! : this._outConns[out._index]!
+    return out === this._out0 ? this._outConn0! : out === this._out1 ? this._outConn1! : this._outConnAt(out._index)!
   }
 
   push<T>(out: Outlet<T>, elem: T): void {
@@ -349,7 +408,7 @@ export abstract class GraphStageLogic {
 
   /** Complete an outlet (deferred until queued `emit`s are delivered). */
   complete(out: Outlet<any>): void {
-    const h = this._outHandlers[out._index]
+    const h = this._outHandler(out._index)
     if (h instanceof Emitting) {
       h.add(new FollowUp(() => this.complete(out)))
       return
@@ -362,7 +421,7 @@ export abstract class GraphStageLogic {
   }
 
   fail(out: Outlet<any>, error: unknown): void {
-    const h = this._outHandlers[out._index]
+    const h = this._outHandler(out._index)
     if (h instanceof Emitting) this.setHandler(out, h.previous)
     const c = this.#outConn(out)
     const s = c.state
@@ -402,10 +461,10 @@ export abstract class GraphStageLogic {
   #closeAll(cancelCause: unknown, error: unknown, failing: boolean): void {
     const { inlets, outlets } = this.shape
     for (let i = 0; i < inlets.length; i++) {
-      if ((this._inConns[i]!.state & InClosed) === 0) this.cancel(inlets[i]!, cancelCause)
+      if ((this._inConnAt(i)!.state & InClosed) === 0) this.cancel(inlets[i]!, cancelCause)
     }
     for (let i = 0; i < outlets.length; i++) {
-      const c = this._outConns[i]!
+      const c = this._outConnAt(i)!
       if ((c.state & OutClosed) !== 0) continue
       if (failing) this.fail(outlets[i]!, error)
       else this.complete(outlets[i]!)
@@ -423,7 +482,7 @@ export abstract class GraphStageLogic {
 
   /** Push `elem` as soon as `out` is pulled, then run `andThen`. Later emits and `complete` queue behind it. */
   emit<T>(out: Outlet<T>, elem: T, andThen?: () => void): void {
-    const h = this._outHandlers[out._index]
+    const h = this._outHandler(out._index)
     if (h instanceof Emitting) {
       h.add(elem)
       if (andThen !== undefined) h.add(new FollowUp(andThen))
@@ -448,7 +507,7 @@ export abstract class GraphStageLogic {
     if (andThen === undefined) return
     if (!any) andThen()
     else {
-      const h = this._outHandlers[out._index]
+      const h = this._outHandler(out._index)
       if (h instanceof Emitting) h.add(new FollowUp(andThen))
       else andThen()
     }
@@ -456,7 +515,7 @@ export abstract class GraphStageLogic {
 
   /** True while elements queued by `emit` wait for demand on `out`. */
   isEmitting(out: Outlet<any>): boolean {
-    return this._outHandlers[out._index] instanceof Emitting
+    return this._outHandler(out._index) instanceof Emitting
   }
 
   // ---- async callbacks ----
@@ -474,7 +533,7 @@ export abstract class GraphStageLogic {
   _invokeExternal(handler: (arg: any) => void, arg: unknown): boolean {
     if (this._finalized) return false
     const it = this._interpreter
-    if (it === undefined) (this.#early ??= []).push([handler, arg])
+    if (it === undefined) (this.#rareFields().early ??= []).push([handler, arg])
     else it.enqueueExternal(this, handler, arg)
     return true
   }
@@ -491,7 +550,7 @@ export abstract class GraphStageLogic {
   /** @internal */
   _invokeWithFeedback(handler: (arg: any) => void, arg: unknown): Promise<void> {
     return new Promise((resolve, reject) => {
-      const feedback = (this.#feedback ??= new Set())
+      const feedback = (this.#rareFields().feedback ??= new Set())
       feedback.add(reject)
       const ok = this._invokeExternal((a: unknown) => {
         feedback.delete(reject)
@@ -525,27 +584,44 @@ export abstract class GraphStageLogic {
     this.#schedule(key, initialDelayMs, delayMs, false)
   }
   cancelTimer(key: unknown): void {
-    const t = this.#timers?.get(key)
+    const t = this.#timerOf(key)
     if (t === undefined) return
-    this.#timers!.delete(key)
+    this.#removeTimer(t)
     t.task?.cancel()
   }
   isTimerActive(key: unknown): boolean {
-    return this.#timers?.has(key) ?? false
+    return this.#timerOf(key) !== undefined
+  }
+
+  #rareFields(): Rare {
+    return (this.#rare ??= new Rare())
+  }
+
+  #timerOf(key: unknown): Timer | undefined {
+    const t0 = this.#timer0
+    // keys compare as a Map compares them (SameValueZero)
+    if (t0 !== undefined && (t0.key === key || (t0.key !== t0.key && key !== key))) return t0
+    return this.#rare?.timers?.get(key)
+  }
+  #removeTimer(t: Timer): void {
+    if (this.#timer0 === t) this.#timer0 = undefined
+    else this.#rare?.timers?.delete(t.key)
   }
 
   #schedule(key: unknown, delay: number, interval: number, fixedRate: boolean): void {
     this.cancelTimer(key)
     const sched = this.#it().materializer.scheduler
     const timer: Timer = { key, interval, fixedRate, deadline: sched.now() + delay, task: undefined }
-    ;(this.#timers ??= new Map()).set(key, timer)
+    // cancelTimer above removed any timer of this key: it is in neither place
+    if (this.#timer0 === undefined) this.#timer0 = timer
+    else (this.#rareFields().timers ??= new Map()).set(key, timer)
     timer.task = sched.scheduleOnce(delay, () => this._invokeExternal(this.#fire, timer))
   }
 
   /** Runs as an outside event of this stage (called with this stage as `this`). */
   #fire(timer: Timer): void {
-    if (this.#timers?.get(timer.key) !== timer) return // cancelled or replaced: a stale tick
-    if (timer.interval === 0) this.#timers.delete(timer.key)
+    if (this.#timerOf(timer.key) !== timer) return // cancelled or replaced: a stale tick
+    if (timer.interval === 0) this.#removeTimer(timer)
     else {
       const sched = this.#it().materializer.scheduler
       const now = sched.now()
@@ -561,21 +637,26 @@ export abstract class GraphStageLogic {
   _start(): void {
     this.preStart()
     this._started = true
-    const early = this.#early
+    const early = this.#rare?.early
     if (early !== undefined) {
-      this.#early = undefined
+      this.#rare!.early = undefined
       for (const [h, a] of early) this._interpreter!.enqueueExternal(this, h, a)
     }
   }
 
   /** @internal */
   _stop(): void {
-    const timers = this.#timers
+    const t0 = this.#timer0
+    if (t0 !== undefined) {
+      this.#timer0 = undefined
+      t0.task?.cancel()
+    }
+    const timers = this.#rare?.timers
     if (timers !== undefined) {
       for (const t of timers.values()) t.task?.cancel()
       timers.clear()
     }
-    const fb = this.#feedback
+    const fb = this.#rare?.feedback
     if (fb !== undefined && fb.size > 0) {
       const err = new StreamDetachedError(`${this.toString()} stopped before the callback ran`)
       for (const reject of fb) reject(err)
@@ -584,21 +665,23 @@ export abstract class GraphStageLogic {
     try {
       this.postStop()
     } finally {
-      const hooks = this.#stopHooks
-      this.#stopHooks = undefined
+      const rare = this.#rare
+      const hooks = rare?.stopHooks
+      if (rare !== undefined) rare.stopHooks = undefined
       if (hooks !== undefined) for (const h of hooks) h()
     }
   }
 
   /** @internal Run `hook` once, right after this stage's `postStop` (used by sub-stream ports). */
   _onStop(hook: () => void): void {
-    if (this.#stopHooks === undefined) this.#stopHooks = [hook] // most stages get one: no room for more
-    else this.#stopHooks.push(hook)
+    const rare = this.#rareFields()
+    if (rare.stopHooks === undefined) rare.stopHooks = [hook] // most stages get one: no room for more
+    else rare.stopHooks.push(hook)
   }
 
   /** Number of active timers (for leak checks). */
   get activeTimers(): number {
-    return this.#timers?.size ?? 0
+    return (this.#timer0 === undefined ? 0 : 1) + (this.#rare?.timers?.size ?? 0)
   }
 
   toString(): string {

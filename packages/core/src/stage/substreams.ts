@@ -262,6 +262,7 @@ export class SubSourceOutlet<T> implements OwnedPort {
   _materialize(shape: SourceShape<T>): GraphStageLogic {
     if (this.#state !== 'pending') return new FailedSubstreamLogic(shape, materializationError(this.name, this.#state, this.#timeoutMs))
     this.#state = 'materialized'
+    this.#source = undefined // a blueprint that can no longer run: not kept for as long as the stream lives
     const inner = new SubSourceLogic(shape, this)
     this.#inner = inner
     const end = this.#pendingEnd
@@ -505,6 +506,7 @@ export class SubSinkInlet<T> implements OwnedPort {
   _materialize(shape: SinkShape<T>): GraphStageLogic {
     if (this.#materialized) return new FailedSubstreamLogic(shape, materializationError(this.name, 'materialized', 0))
     this.#materialized = true
+    this.#sink = undefined // a blueprint that can no longer run: not kept for as long as the stream lives
     const inner = new SubSinkLogic(shape, this)
     this.#inner = inner
     const pending = this.#pendingCancel

@@ -315,8 +315,13 @@ export abstract class Http1Parser<Start extends RequestStart | ResponseStart> {
     while (this.#pos === this.#buf.length) {
       const next = this.#queue.shift()
       if (next === undefined) {
+        // nothing refers to the last line or its text any more: let a connection that waits (an SSE
+        // stream, an idle keep-alive) keep neither the chunk nor its decoded head
         this.#buf = EMPTY
         this.#pos = 0
+        this.#line = EMPTY
+        this.#textBuf = EMPTY
+        this.#text = undefined
         return false
       }
       this.#buf = next

@@ -21,63 +21,69 @@ export type BodyFraming = 'none' | 'length' | 'chunked' | 'close'
 
 /**
  * The field lines of a header or trailer section, in the order received, names as sent.
- * Lookups (`get`, `getAll`, `has`) are case-insensitive and scan a parallel array of lower-case names.
+ * Lookups (`get`, `getAll`, `has`) are case-insensitive and compare lower-case names.
+ * The lines sit in one array, three slots each (name, lower-case name, value): a request's
+ * headers live as long as its response, a whole SSE session, so one array rather than three.
  */
 export class HeaderList implements Iterable<[name: string, value: string]> {
-  readonly #names: string[] = []
-  readonly #lower: string[] = []
-  readonly #values: string[] = []
+  readonly #fields: string[] = []
 
   /** Appends a field line; `lower` must be `name.toLowerCase()`. */
   add(name: string, lower: string, value: string): void {
-    this.#names.push(name)
-    this.#lower.push(lower)
-    this.#values.push(value)
+    this.#fields.push(name, lower, value)
   }
 
   /** The number of field lines. */
   get size(): number {
-    return this.#names.length
+    return this.#fields.length / 3
   }
 
   /** The name of the `i`-th field line, as sent. */
   name(i: number): string {
-    return this.#names[i] ?? ''
+    return this.#fields[3 * i] ?? ''
   }
 
   /** The lower-case name of the `i`-th field line. */
   lowerName(i: number): string {
-    return this.#lower[i] ?? ''
+    return this.#fields[3 * i + 1] ?? ''
   }
 
   /** The value of the `i`-th field line (without surrounding whitespace, decoded as latin1). */
   value(i: number): string {
-    return this.#values[i] ?? ''
+    return this.#fields[3 * i + 2] ?? ''
+  }
+
+  #indexOf(lower: string): number {
+    const f = this.#fields
+    for (let k = 1; k < f.length; k += 3) if (f[k] === lower) return k - 1
+    return -1
   }
 
   /** The value of the first field line named `name` (any case), or `undefined`. */
   get(name: string): string | undefined {
-    const i = this.#lower.indexOf(name.toLowerCase())
-    return i < 0 ? undefined : this.#values[i]
+    const k = this.#indexOf(name.toLowerCase())
+    return k < 0 ? undefined : this.#fields[k + 2]
   }
 
   /** The values of every field line named `name` (any case), in order. */
   getAll(name: string): string[] {
     const lower = name.toLowerCase()
+    const f = this.#fields
     const out: string[] = []
-    for (let i = 0; i < this.#lower.length; i++) if (this.#lower[i] === lower) out.push(this.#values[i] as string)
+    for (let k = 1; k < f.length; k += 3) if (f[k] === lower) out.push(f[k + 1]!)
     return out
   }
 
   /** True when a field line named `name` (any case) is present. */
   has(name: string): boolean {
-    return this.#lower.includes(name.toLowerCase())
+    return this.#indexOf(name.toLowerCase()) >= 0
   }
 
   /** The field lines as `[name, value]` pairs, names as sent, in order. */
   entries(): [name: string, value: string][] {
+    const f = this.#fields
     const out: [string, string][] = []
-    for (let i = 0; i < this.#names.length; i++) out.push([this.#names[i] as string, this.#values[i] as string])
+    for (let k = 0; k < f.length; k += 3) out.push([f[k]!, f[k + 2]!])
     return out
   }
 

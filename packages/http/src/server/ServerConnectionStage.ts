@@ -90,6 +90,8 @@ const LINGER = 2
 const REQUEST = 3
 const TIMEOUTS = 'timeouts'
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
+/** What a connection holds once every parsed event was delivered. */
+const NO_EVENTS: readonly RequestEvent[] = []
 
 export interface ConnectionContext {
   readonly id: number
@@ -270,11 +272,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.ctx.counters.connectionsOpen++
     this.ctx.counters.connectionsAccepted++
     // from outside: termination, and the server's timer queue (a deadline)
-    const control = this.getAsyncCallback((mode: 'graceful' | 'abort' | number) => {
-      if (typeof mode === 'number') this.#onTimeouts(mode)
-      else if (mode === 'graceful') this.#closeAfterInflight('shutdown')
-      else this.#abort('shutdown', new StreamDetachedError('The server was terminated'))
-    })
+    const control = this.getAsyncCallback(this.#onControl)
     this.#control = control
     this.ctx.registerControl((mode) => control.invoke(mode))
     if (channels.connectionAccepted.hasSubscribers) channels.connectionAccepted.publish({ id: this.ctx.id, remote: this.ctx.remote })
@@ -364,6 +362,11 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
         }
       }
     }
+    if (this.#ei === events.length && events.length > 0) {
+      // every event delivered: keep none of them (a long response would keep its request's head)
+      this.#events = NO_EVENTS
+      this.#ei = 0
+    }
     if (this.#peer === 'fin') return this.#closeAfterInflight('client-fin') // nothing more can come
     if (!this.#closing && !this.hasBeenPulled(this.bytesIn) && !this.isClosed(this.bytesIn)) this.pull(this.bytesIn)
   }
@@ -447,11 +450,19 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   }
 
   /** Per-request timeout overrides arrive here (from the handler, outside the stage); one per connection. */
-  readonly #timeoutControl = this.getAsyncCallback(([req, ms]: readonly [HttpRequest, number]) => {
+  readonly #timeoutControl = this.getAsyncCallback(this.#onTimeoutOverride)
+  readonly #requestControl = (req: HttpRequest, ms: number): void => void this.#timeoutControl.invoke([req, ms])
+
+  // the two below run as outside events of this stage, with it as `this` (methods, not a closure per connection)
+  #onControl(mode: 'graceful' | 'abort' | number): void {
+    if (typeof mode === 'number') this.#onTimeouts(mode)
+    else if (mode === 'graceful') this.#closeAfterInflight('shutdown')
+    else this.#abort('shutdown', new StreamDetachedError('The server was terminated'))
+  }
+  #onTimeoutOverride([req, ms]: readonly [HttpRequest, number]): void {
     const ex = this.#inflight.find((e) => e.request === req)
     if (ex !== undefined) this.#setRequestTimeout(ex, ms)
-  })
-  readonly #requestControl = (req: HttpRequest, ms: number): void => void this.#timeoutControl.invoke([req, ms])
+  }
 
   #setRequestTimeout(ex: Exchange, ms: number): void {
     if (ex.response !== undefined || ex.timedOut) return

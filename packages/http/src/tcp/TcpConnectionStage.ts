@@ -190,6 +190,18 @@ const CONNECT = new SocketEvent('connect')
 const UNADOPTED = { kind: 'unadopted' } as const
 type LogicSource = SocketSource | typeof UNADOPTED
 
+/** The stage a socket's events go to (a property of the socket: see the listeners in `TcpConnectionLogic`). */
+const OWNER = Symbol('weir.tcpStage')
+type OwnedSocket = Socket & { [OWNER]?: TcpConnectionLogic | undefined }
+interface SocketListeners {
+  data(this: OwnedSocket, chunk: Buffer): void
+  end(this: OwnedSocket): void
+  error(this: OwnedSocket, e: Error): void
+  drain(this: OwnedSocket): void
+  close(this: OwnedSocket): void
+}
+let LISTENERS: SocketListeners
+
 const CONNECT_TIMER = 'connect'
 const CLOSE_TIMER = 'close'
 
@@ -215,15 +227,29 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   #handedOver: Socket | undefined = undefined
   /** Chunks the socket emitted whose callback has not run yet (so that a handover loses none of them). */
   readonly #inTransit: Buffer[] = []
-  readonly #listeners = {
-    data: (chunk: Buffer): void => {
-      this.#inTransit.push(chunk)
-      this.#onSocket.invoke(chunk)
-    },
-    end: (): void => void this.#onSocket.invoke(END),
-    error: (e: Error): void => void this.#onSocket.invoke(new SocketFailed(e)),
-    drain: (): void => void this.#onSocket.invoke(DRAIN),
-    close: (): void => void this.#onSocket.invoke(CLOSE),
+
+  // The socket's listeners are shared by every connection: node calls them with the socket as
+  // `this`, and the socket carries its stage (no object and five closures per connection).
+  static {
+    LISTENERS = {
+      data(this: OwnedSocket, chunk: Buffer): void {
+        const logic = this[OWNER]!
+        logic.#inTransit.push(chunk)
+        logic.#onSocket.invoke(chunk)
+      },
+      end(this: OwnedSocket): void {
+        this[OWNER]!.#onSocket.invoke(END)
+      },
+      error(this: OwnedSocket, e: Error): void {
+        this[OWNER]!.#onSocket.invoke(new SocketFailed(e))
+      },
+      drain(this: OwnedSocket): void {
+        this[OWNER]!.#onSocket.invoke(DRAIN)
+      },
+      close(this: OwnedSocket): void {
+        this[OWNER]!.#onSocket.invoke(CLOSE)
+      },
+    }
   }
 
   constructor(
@@ -238,7 +264,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     this.out = shape.out
     this.setHandler(this.in, this)
     this.setHandler(this.out, this)
-    this.#onSocket = this.getAsyncCallback((ev: Buffer | SocketEvent) => this.#onSocketEvent(ev))
+    this.#onSocket = this.getAsyncCallback(this.#onSocketEvent) // runs with this stage as `this`: no closure per connection
     if (source.kind === 'accepted') this.#attach(source.socket, source.noDelaySet === true)
   }
 
@@ -252,7 +278,8 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     this.#socket = socket
     // no Nagle: a response is sent when written, not after the peer's delayed ACK
     if (!noDelaySet) socket.setNoDelay(true)
-    const l = this.#listeners
+    const l = LISTENERS
+    ;(socket as OwnedSocket)[OWNER] = this
     socket.on('data', l.data)
     socket.on('end', l.end)
     socket.on('error', l.error)
@@ -435,12 +462,13 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
       this.#corked = false
       s.uncork()
     }
-    const l = this.#listeners
+    const l = LISTENERS
     s.removeListener('data', l.data)
     s.removeListener('end', l.end)
     s.removeListener('error', l.error)
     s.removeListener('drain', l.drain)
     s.removeListener('close', l.close)
+    ;(s as OwnedSocket)[OWNER] = undefined
     s.pause()
     this.#flowing = false
     const unread: Uint8Array[] = [...this.#queue, ...this.#inTransit]
