@@ -18,7 +18,7 @@
  * and are delivered when the internal queue is empty. Every call to {@link execute} processes at
  * most a given number of events, then returns so that the executor can yield to the event loop.
  */
-import type { GraphStageLogic, InHandler, OutHandler } from '../stage/GraphStageLogic.js'
+import type { GraphStageLogic, InHandler, OutHandler, StageCell } from '../stage/GraphStageLogic.js'
 import type { Materializer } from './materializer.js'
 
 export const InReady = 1
@@ -52,12 +52,36 @@ export class Cancelled {
 export class Connection {
   state = InReady
   slot: unknown = EMPTY
+  /** The owners' cells (see StageCell): what the interpreter reads per event, in objects of one class. */
+  readonly inCell: StageCell
+  readonly outCell: StageCell
+  /**
+   * The handlers' `onPush` and `onPull`, read once per handler: the interpreter calls them for
+   * handlers of many classes, where reading the method from the handler at every event would be a
+   * megamorphic load.
+   */
+  onPush: (this: InHandler) => void
+  onPull: (this: OutHandler) => void
   constructor(
     readonly inOwner: GraphStageLogic,
+    /** Set with `setInHandler` (it keeps `onPush` in step). */
     public inHandler: InHandler,
     readonly outOwner: GraphStageLogic,
     public outHandler: OutHandler,
-  ) {}
+  ) {
+    this.inCell = inOwner._cell
+    this.outCell = outOwner._cell
+    this.onPush = inHandler.onPush
+    this.onPull = outHandler.onPull
+  }
+  setInHandler(h: InHandler): void {
+    this.inHandler = h
+    this.onPush = h.onPush
+  }
+  setOutHandler(h: OutHandler): void {
+    this.outHandler = h
+    this.onPull = h.onPull
+  }
 }
 
 
@@ -112,6 +136,7 @@ export class GraphInterpreter {
   addLogic(logic: GraphStageLogic): void {
     logic._stageId = this.logics.length
     logic._interpreter = this
+    logic._cell.it = this
     this.logics.push(logic)
   }
 
@@ -125,7 +150,7 @@ export class GraphInterpreter {
     if (logics.length === 0) return
     this.#runningStages += logics.length
     for (const s of logics) {
-      s._portsOpen = s.shape.inlets.length + s.shape.outlets.length
+      s._cell.portsOpen = s.shape.inlets.length + s.shape.outlets.length
       s._attached = true
     }
     this.enqueueExternal(logics[0]!, START_ATTACHED, logics)
@@ -144,7 +169,7 @@ export class GraphInterpreter {
     const active = this.activeStage
     // as in #start: no direct delivery while stages start (a stage must not see an event before its preStart)
     this.depth = MAX_DIRECT_DEPTH
-    for (const s of logics) if (!s._finalized) this.#startStage(s)
+    for (const s of logics) if (!s._cell.finalized) this.#startStage(s)
     this.depth = depth
     this.activeStage = active
   }
@@ -152,14 +177,14 @@ export class GraphInterpreter {
   /** Runs `s`'s preStart as its first handler (a failure fails the stage); a stage left with no port stops. */
   #startStage(s: GraphStageLogic): void {
     this.activeStage = s
-    s._idle = false
+    s._cell.idle = false
     try {
       s._start()
     } catch (e) {
       this.#reportStageError(e)
     }
-    s._idle = true
-    if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
+    s._cell.idle = true
+    if (s._cell.portsOpen === 0 && !s._cell.keepGoing && !s._cell.finalized) this.#finalizeStage(s)
   }
 
   /** Whether stages added now must be started with {@link attach} (the island already started). */
@@ -249,19 +274,20 @@ export class GraphInterpreter {
    * failure it is if it throws) and answers true; answers false, doing nothing, when `s` is not idle.
    */
   tryDeliverNow(s: GraphStageLogic, handler: (arg: any) => void, arg: unknown, self: unknown): boolean {
-    if (!s._idle || this.depth >= MAX_DIRECT_DEPTH || !s._started) return false
+    const cell = s._cell
+    if (!cell.idle || this.depth >= MAX_DIRECT_DEPTH || !cell.started) return false
     const prev = this.activeStage
     this.activeStage = s
-    s._idle = false
+    cell.idle = false
     this.depth++
     try {
       handler.call(self, arg)
     } catch (e) {
       this.#reportStageError(e)
     }
-    s._idle = true
+    cell.idle = true
     this.depth--
-    if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
+    if (cell.portsOpen === 0 && !cell.keepGoing && !cell.finalized) this.#finalizeStage(s)
     this.activeStage = prev
     return true
   }
@@ -332,12 +358,13 @@ export class GraphInterpreter {
           this.#externalHead = h + 3
           if (this.#externalHead === this.#externalTail) this.#externalHead = this.#externalTail = 0
         }
-        if (!s._finalized) {
+        const cell = s._cell
+        if (!cell.finalized) {
           this.activeStage = s
-          s._idle = false
+          cell.idle = false
           handler.call(s, arg)
-          s._idle = true
-          if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
+          cell.idle = true
+          if (cell.portsOpen === 0 && !cell.keepGoing && !cell.finalized) this.#finalizeStage(s)
         }
       } else {
         let c = this.#q0
@@ -347,91 +374,97 @@ export class GraphInterpreter {
           this.#queue[this.#head] = undefined
           this.#head = (this.#head + 1) & this.#mask
         }
-        this.#processEvent(c)
-        const s = this.activeStage!
-        if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
+        const cell = this.#processEvent(c)
+        if (cell.portsOpen === 0 && !cell.keepGoing && !cell.finalized) this.#finalizeStage(cell.logic)
       }
       remaining--
     }
     return remaining
   }
 
-  #processEvent(c: Connection): void {
+  /** Runs the event of `c`; answers the cell of the stage that ran it. */
+  #processEvent(c: Connection): StageCell {
     const code = c.state
     if ((code & (Pushing | InClosed | OutClosed)) === Pushing) {
-      const t = c.inOwner
-      this.activeStage = t
+      const t = c.inCell
+      this.activeStage = c.inOwner
       c.state = code ^ PushEndFlip
-      t._idle = false
-      c.inHandler.onPush()
-      t._idle = true
-    } else if ((code & (Pulling | OutClosed | InClosed)) === Pulling) {
-      const t = c.outOwner
-      this.activeStage = t
+      t.idle = false
+      c.onPush.call(c.inHandler)
+      t.idle = true
+      return t
+    }
+    if ((code & (Pulling | OutClosed | InClosed)) === Pulling) {
+      const t = c.outCell
+      this.activeStage = c.outOwner
       c.state = code ^ PullEndFlip
-      t._idle = false
-      c.outHandler.onPull()
-      t._idle = true
-    } else if ((code & (OutClosed | InClosed)) === InClosed) {
+      t.idle = false
+      c.onPull.call(c.outHandler)
+      t.idle = true
+      return t
+    }
+    if ((code & (OutClosed | InClosed)) === InClosed) {
       // cancellation travelling upstream
       const owner = c.outOwner
+      const t = c.outCell
       this.activeStage = owner
       c.state = code | OutClosed
-      owner._portsOpen--
+      t.portsOpen--
       const cause = (c.slot as Cancelled).cause
       c.slot = EMPTY
-      owner._idle = false
+      t.idle = false
       if (c.outHandler.onDownstreamFinish) c.outHandler.onDownstreamFinish(cause)
       else owner.cancelStage(cause)
-      owner._idle = true
-    } else if ((code & (OutClosed | InClosed)) === OutClosed) {
-      if ((code & Pushing) === 0) {
-        // completion or failure travelling downstream (no element pending)
-        const owner = c.inOwner
-        this.activeStage = owner
-        c.state = code | InClosed
-        owner._portsOpen--
-        owner._idle = false
-        if ((code & InFailed) === 0) {
-          if (c.inHandler.onUpstreamFinish) c.inHandler.onUpstreamFinish()
-          else owner.completeStage()
-        } else {
-          const err = (c.slot as Failed).error
-          if (c.inHandler.onUpstreamFailure) c.inHandler.onUpstreamFailure(err)
-          else owner.failStage(err)
-        }
-        owner._idle = true
-      } else {
-        // an element was pushed just before completion: deliver it first
-        const t = c.inOwner
-        this.activeStage = t
-        c.state = code ^ PushEndFlip
-        this.enqueue(c)
-        t._idle = false
-        c.inHandler.onPush()
-        t._idle = true
-      }
+      t.idle = true
+      return t
     }
+    if ((code & (OutClosed | InClosed)) !== OutClosed) return this.activeStage!._cell // both sides closed: nothing to deliver
+    const owner = c.inOwner
+    const t = c.inCell
+    this.activeStage = owner
+    if ((code & Pushing) === 0) {
+      // completion or failure travelling downstream (no element pending)
+      c.state = code | InClosed
+      t.portsOpen--
+      t.idle = false
+      if ((code & InFailed) === 0) {
+        if (c.inHandler.onUpstreamFinish) c.inHandler.onUpstreamFinish()
+        else owner.completeStage()
+      } else {
+        const err = (c.slot as Failed).error
+        if (c.inHandler.onUpstreamFailure) c.inHandler.onUpstreamFailure(err)
+        else owner.failStage(err)
+      }
+      t.idle = true
+    } else {
+      // an element was pushed just before completion: deliver it first
+      c.state = code ^ PushEndFlip
+      this.enqueue(c)
+      t.idle = false
+      c.onPush.call(c.inHandler)
+      t.idle = true
+    }
+    return t
   }
 
   /**
-   * Deliver a push (`push: true`) or a pull to `t` now; the caller already flipped the state with
-   * DirectFlip. An error thrown by `t`'s handler fails `t`, not the caller.
+   * Deliver a push (`push: true`) or a pull to the stage of cell `t` now; the caller already
+   * flipped the state with DirectFlip. An error thrown by its handler fails it, not the caller.
    */
-  direct(c: Connection, t: GraphStageLogic, push: boolean): void {
+  direct(c: Connection, t: StageCell, push: boolean): void {
     const prev = this.activeStage
-    this.activeStage = t
-    t._idle = false
+    this.activeStage = t.logic
+    t.idle = false
     this.depth++
     try {
-      if (push) c.inHandler.onPush()
-      else c.outHandler.onPull()
+      if (push) c.onPush.call(c.inHandler)
+      else c.onPull.call(c.outHandler)
     } catch (e) {
       this.#reportStageError(e)
     }
-    t._idle = true
+    t.idle = true
     this.depth--
-    if (t._portsOpen === 0 && !t._keepGoing && !t._finalized) this.#finalizeStage(t)
+    if (t.portsOpen === 0 && !t.keepGoing && !t.finalized) this.#finalizeStage(t.logic)
     this.activeStage = prev
   }
 
@@ -445,7 +478,7 @@ export class GraphInterpreter {
     this.logics = this.logics.slice()
     this.#runningStages = this.logics.length
     for (const s of this.logics) {
-      s._portsOpen = s.shape.inlets.length + s.shape.outlets.length
+      s._cell.portsOpen = s.shape.inlets.length + s.shape.outlets.length
     }
     for (const s of this.logics) this.#startStage(s)
   }
@@ -453,24 +486,24 @@ export class GraphInterpreter {
   #reportStageError(e: unknown): void {
     const s = this.activeStage
     if (s === null) throw e
-    s._idle = true
-    if (!s._finalized) {
+    s._cell.idle = true
+    if (!s._cell.finalized) {
       try {
         s.failStage(e)
       } catch (again) {
         this.materializer.logger.error(`stage ${s.toString()} failed while failing`, again)
       }
-      if (s._portsOpen === 0 && !s._keepGoing && !s._finalized) this.#finalizeStage(s)
+      if (s._cell.portsOpen === 0 && !s._cell.keepGoing && !s._cell.finalized) this.#finalizeStage(s)
     }
   }
 
   /** Called when a stage has closed all its ports (or gave up keep-going): runs its postStop. */
   finalizeStage(s: GraphStageLogic): void {
-    if (!s._finalized) this.#finalizeStage(s)
+    if (!s._cell.finalized) this.#finalizeStage(s)
   }
 
   #finalizeStage(s: GraphStageLogic): void {
-    s._finalized = true
+    s._cell.finalized = true
     this.#runningStages--
     if (s._attached) {
       // a sub-fused stage leaves the list (swap-remove), so the island does not grow with each sub-graph
@@ -504,7 +537,7 @@ export class GraphInterpreter {
       this.#runningStages = this.logics.length
     }
     for (const s of [...this.logics]) {
-      if (s._finalized) continue
+      if (s._cell.finalized) continue
       this.activeStage = s
       try {
         s.failStage(error)

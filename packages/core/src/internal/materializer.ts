@@ -179,7 +179,7 @@ export class Materializer {
   runningStages(): string[] {
     if (this.#root !== undefined) return this.#root.runningStages()
     const names: string[] = []
-    for (const it of this.#live) for (const l of it.logics) if (!l._finalized) names.push(l.toString())
+    for (const it of this.#live) for (const l of it.logics) if (!l._cell.finalized) names.push(l.toString())
     return names
   }
 

@@ -112,6 +112,35 @@ class MorePorts {
   }
 }
 
+/**
+ * @internal A stage's first two inlets and outlets with their connections, and the flags the
+ * interpreter reads around every event, in an object of one class. The base class's port
+ * operations run for stages of many classes: a field of `this` read there is a megamorphic load,
+ * a field of the cell a monomorphic one. A port operation on the first ports (the common case)
+ * compares the port by identity and reads neither the port object nor an array.
+ */
+export class StageCell {
+  /** False while one of the stage's handlers runs (direct delivery must not re-enter it). */
+  idle = true
+  portsOpen = 0
+  keepGoing = false
+  finalized = false
+  /** Its preStart ran. */
+  started = false
+  it: GraphInterpreter | undefined = undefined
+  inConn0: Connection | undefined = undefined
+  inConn1: Connection | undefined = undefined
+  outConn0: Connection | undefined = undefined
+  outConn1: Connection | undefined = undefined
+  constructor(
+    readonly logic: GraphStageLogic,
+    readonly in0: Inlet<any> | undefined,
+    readonly in1: Inlet<any> | undefined,
+    readonly out0: Outlet<any> | undefined,
+    readonly out1: Outlet<any> | undefined,
+  ) {}
+}
+
 /** A stage's state that few stages need. */
 class Rare {
   /** Timers past the first (see `#timer0`). */
@@ -159,30 +188,14 @@ export abstract class GraphStageLogic {
   // with more than two inlets or outlets: most stages have one or two, and four small arrays per
   // stage were a sixth of what a thousand idle SSE streams kept in memory
   /** @internal */ readonly _more: MorePorts | undefined
-  // the first two inlets and outlets, with their connections: a port operation on them (the common
-  // case) compares the port by identity and reads neither the port object nor an array — with
-  // thousands of streams, each of those would be one more cold cache line per element
-  /** @internal */ readonly _in0: Inlet<any> | undefined
-  /** @internal */ readonly _in1: Inlet<any> | undefined
-  /** @internal */ readonly _out0: Outlet<any> | undefined
-  /** @internal */ readonly _out1: Outlet<any> | undefined
-  /** @internal */ _inConn0: Connection | undefined = undefined
-  /** @internal */ _inConn1: Connection | undefined = undefined
-  /** @internal */ _outConn0: Connection | undefined = undefined
-  /** @internal */ _outConn1: Connection | undefined = undefined
+  /** @internal the first ports, their connections and the flags the interpreter reads per event (see StageCell) */
+  readonly _cell: StageCell
   /** @internal */ _inH0: InHandler | undefined = undefined
   /** @internal */ _inH1: InHandler | undefined = undefined
   /** @internal */ _outH0: OutHandler | undefined = undefined
   /** @internal */ _outH1: OutHandler | undefined = undefined
-  /** @internal */ _portsOpen = 0
-  /** @internal */ _keepGoing = false
-  /** @internal */ _finalized = false
   /** @internal added to an island that was already running (sub-fusing). */
   _attached = false
-  /** @internal its preStart ran. */
-  _started = false
-  /** @internal false while one of this stage's handlers runs (direct delivery must not re-enter it). */
-  _idle = true
   // the first timer in a field, any others by key in a Map: most timed stages have one timer
   // (a heartbeat, an idle deadline), and a Map with one entry is 180 bytes per stream
   #timer0: Timer | undefined
@@ -193,10 +206,7 @@ export abstract class GraphStageLogic {
     const ins = shape.inlets.length
     const outs = shape.outlets.length
     this._more = ins <= 2 && outs <= 2 ? undefined : new MorePorts(ins, outs)
-    this._in0 = shape.inlets[0]
-    this._in1 = shape.inlets[1]
-    this._out0 = shape.outlets[0]
-    this._out1 = shape.outlets[1]
+    this._cell = new StageCell(this, shape.inlets[0], shape.inlets[1], shape.outlets[0], shape.outlets[1])
   }
 
   /** @internal the handler of inlet `i` (undefined before `setHandler`) */
@@ -209,22 +219,22 @@ export abstract class GraphStageLogic {
   }
   /** @internal the connection of inlet `i` (undefined before the interpreter connected it) */
   _inConnAt(i: number): Connection | undefined {
-    return i === 0 ? this._inConn0 : i === 1 ? this._inConn1 : this._more!.inConns[i]
+    return i === 0 ? this._cell.inConn0 : i === 1 ? this._cell.inConn1 : this._more!.inConns[i]
   }
   /** @internal the connection of outlet `i` (undefined before the interpreter connected it) */
   _outConnAt(i: number): Connection | undefined {
-    return i === 0 ? this._outConn0 : i === 1 ? this._outConn1 : this._more!.outConns[i]
+    return i === 0 ? this._cell.outConn0 : i === 1 ? this._cell.outConn1 : this._more!.outConns[i]
   }
   /** @internal */
   _setInConn(i: number, c: Connection): void {
-    if (i === 0) this._inConn0 = c
-    else if (i === 1) this._inConn1 = c
+    if (i === 0) this._cell.inConn0 = c
+    else if (i === 1) this._cell.inConn1 = c
     else this._more!.inConns[i] = c
   }
   /** @internal */
   _setOutConn(i: number, c: Connection): void {
-    if (i === 0) this._outConn0 = c
-    else if (i === 1) this._outConn1 = c
+    if (i === 0) this._cell.outConn0 = c
+    else if (i === 1) this._cell.outConn1 = c
     else this._more!.outConns[i] = c
   }
 
@@ -288,14 +298,14 @@ export abstract class GraphStageLogic {
       else if (i === 1) this._inH1 = h
       else this._more!.inHandlers[i] = h
       const c = this._inConnAt(i)
-      if (c !== undefined) c.inHandler = h
+      if (c !== undefined) c.setInHandler(h)
     } else {
       const h = handler as OutHandler
       if (i === 0) this._outH0 = h
       else if (i === 1) this._outH1 = h
       else this._more!.outHandlers[i] = h
       const c = this._outConnAt(i)
-      if (c !== undefined) c.outHandler = h
+      if (c !== undefined) c.setOutHandler(h)
     }
   }
 
@@ -311,23 +321,27 @@ export abstract class GraphStageLogic {
 
   // ---- port operations (hot path first, messages built only on the slow path) ----
 
+  // `this` is of a different class for every stage, so each read of one of its fields here is a
+  // megamorphic load: the port operations read `this._cell` once, then fields of one class
   #inConn(inlet: Inlet<any>): Connection {
-    return inlet === this._in0 ? this._inConn0! : inlet === this._in1 ? this._inConn1! : this._inConnAt(inlet._index)!
+    const p = this._cell
+    return inlet === p.in0 ? p.inConn0! : inlet === p.in1 ? p.inConn1! : this._inConnAt(inlet._index)!
   }
   #outConn(out: Outlet<any>): Connection {
-    return out === this._out0 ? this._outConn0! : out === this._out1 ? this._outConn1! : this._outConnAt(out._index)!
+    const p = this._cell
+    return out === p.out0 ? p.outConn0! : out === p.out1 ? p.outConn1! : this._outConnAt(out._index)!
   }
 
   push<T>(out: Outlet<T>, elem: T): void {
-    const c = this.#outConn(out)
+    const p = this._cell
+    const c = out === p.out0 ? p.outConn0! : out === p.out1 ? p.outConn1! : this._outConnAt(out._index)!
     const s = c.state
     if ((s & (OutReady | OutClosed | InClosed)) === OutReady) {
       c.slot = elem
-      const t = c.inOwner
-      const it = this._interpreter!
-      if (t._idle && it.depth < MAX_DIRECT_DEPTH) {
+      const it = p.it!
+      if (c.inCell.idle && it.depth < MAX_DIRECT_DEPTH) {
         c.state = s ^ DirectFlip
-        it.direct(c, t, true)
+        it.direct(c, c.inCell, true)
       } else {
         c.state = s ^ PushStartFlip
         it.enqueue(c)
@@ -343,14 +357,14 @@ export abstract class GraphStageLogic {
   }
 
   pull<T>(inlet: Inlet<T>): void {
-    const c = this.#inConn(inlet)
+    const p = this._cell
+    const c = inlet === p.in0 ? p.inConn0! : inlet === p.in1 ? p.inConn1! : this._inConnAt(inlet._index)!
     const s = c.state
     if ((s & (InReady | InClosed | OutClosed)) === InReady) {
-      const t = c.outOwner
-      const it = this._interpreter!
-      if (t._idle && it.depth < MAX_DIRECT_DEPTH) {
+      const it = p.it!
+      if (c.outCell.idle && it.depth < MAX_DIRECT_DEPTH) {
         c.state = s ^ DirectFlip
-        it.direct(c, t, false)
+        it.direct(c, c.outCell, false)
       } else {
         c.state = s ^ PullStartFlip
         it.enqueue(c)
@@ -385,9 +399,11 @@ export abstract class GraphStageLogic {
   }
 
   isAvailable(port: Inlet<any> | Outlet<any>): boolean {
-    if (port === this._out0 || port === this._out1) return (this.#outConn(port as Outlet<any>).state & (OutReady | OutClosed)) === OutReady
-    if (port === this._in0 || port === this._in1 || port instanceof Inlet) {
-      const c = this.#inConn(port as Inlet<any>)
+    const p = this._cell
+    if (port === p.out0) return (p.outConn0!.state & (OutReady | OutClosed)) === OutReady
+    if (port === p.out1) return (p.outConn1!.state & (OutReady | OutClosed)) === OutReady
+    if (port === p.in0 || port === p.in1 || port instanceof Inlet) {
+      const c = port === p.in0 ? p.inConn0! : this.#inConn(port as Inlet<any>)
       const bits = c.state & (InReady | InFailed)
       if (bits === InReady) return c.slot !== EMPTY
       if (bits === (InReady | InFailed)) return c.slot instanceof Failed && c.slot.previous !== EMPTY
@@ -401,8 +417,11 @@ export abstract class GraphStageLogic {
   }
 
   isClosed(port: Inlet<any> | Outlet<any>): boolean {
-    if (port === this._in0 || port === this._in1) return (this.#inConn(port as Inlet<any>).state & InClosed) !== 0
-    if (port === this._out0 || port === this._out1) return (this.#outConn(port as Outlet<any>).state & OutClosed) !== 0
+    const p = this._cell
+    if (port === p.in0) return (p.inConn0!.state & InClosed) !== 0
+    if (port === p.out0) return (p.outConn0!.state & OutClosed) !== 0
+    if (port === p.in1) return (p.inConn1!.state & InClosed) !== 0
+    if (port === p.out1) return (p.outConn1!.state & OutClosed) !== 0
     return port instanceof Inlet ? (this.#inConn(port).state & InClosed) !== 0 : (this.#outConn(port).state & OutClosed) !== 0
   }
 
@@ -417,7 +436,7 @@ export abstract class GraphStageLogic {
     const s = c.state
     c.state = s | OutClosed
     if ((s & (InClosed | Pushing | Pulling | OutClosed)) === 0) this._interpreter!.enqueue(c)
-    if ((s & OutClosed) === 0) this._portsOpen--
+    if ((s & OutClosed) === 0) this._cell.portsOpen--
   }
 
   fail(out: Outlet<any>, error: unknown): void {
@@ -430,7 +449,7 @@ export abstract class GraphStageLogic {
       c.slot = new Failed(error, c.slot)
       if ((s & (Pulling | Pushing)) === 0) this._interpreter!.enqueue(c)
     } else c.state = s | OutClosed
-    if ((s & OutClosed) === 0) this._portsOpen--
+    if ((s & OutClosed) === 0) this._cell.portsOpen--
   }
 
   /** Cancel an inlet; the cause travels upstream (default: no more elements needed, not a failure). */
@@ -442,7 +461,7 @@ export abstract class GraphStageLogic {
       c.slot = new Cancelled(cause)
       if ((s & (Pulling | Pushing | InClosed)) === 0) this._interpreter!.enqueue(c)
     }
-    if ((s & InClosed) === 0) this._portsOpen--
+    if ((s & InClosed) === 0) this._cell.portsOpen--
   }
 
   /** Cancel all inlets and complete all outlets; the stage then stops. */
@@ -469,13 +488,13 @@ export abstract class GraphStageLogic {
       if (failing) this.fail(outlets[i]!, error)
       else this.complete(outlets[i]!)
     }
-    this._keepGoing = false
+    this._cell.keepGoing = false
   }
 
   /** Keep the stage running after all its ports closed (e.g. while waiting for a callback). */
   setKeepGoing(enabled: boolean): void {
-    this._keepGoing = enabled
-    if (!enabled && this._portsOpen === 0 && this._interpreter !== undefined) this._interpreter.finalizeStage(this)
+    this._cell.keepGoing = enabled
+    if (!enabled && this._cell.portsOpen === 0 && this._interpreter !== undefined) this._interpreter.finalizeStage(this)
   }
 
   // ---- emit: push now if possible, otherwise queue until demand ----
@@ -531,7 +550,7 @@ export abstract class GraphStageLogic {
 
   /** @internal */
   _invokeExternal(handler: (arg: any) => void, arg: unknown): boolean {
-    if (this._finalized) return false
+    if (this._cell.finalized) return false
     const it = this._interpreter
     if (it === undefined) (this.#rareFields().early ??= []).push([handler, arg])
     else it.enqueueExternal(this, handler, arg)
@@ -540,7 +559,7 @@ export abstract class GraphStageLogic {
 
   /** @internal see {@link AsyncCallback._invokeNow}. */
   _invokeNow(handler: (arg: any) => void, arg: unknown): boolean {
-    if (this._finalized) return false
+    if (this._cell.finalized) return false
     const it = this._interpreter
     if (it !== undefined && it.isRunning) it.deliverNow(this, handler, arg)
     else this._invokeExternal(handler, arg)
@@ -636,7 +655,7 @@ export abstract class GraphStageLogic {
   /** @internal */
   _start(): void {
     this.preStart()
-    this._started = true
+    this._cell.started = true
     const early = this.#rare?.early
     if (early !== undefined) {
       this.#rare!.early = undefined

@@ -393,7 +393,7 @@ export class SubSinkInlet<T> implements OwnedPort {
   _push(x: T): void {
     const owner = this.#owner
     const it = owner._interpreter
-    if (owner._finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(owner, PUSHED, x, this)) {
+    if (owner._cell.finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(owner, PUSHED, x, this)) {
       ;(this.#onPush ??= owner.getAsyncCallback<T>((y) => this.#pushed(y))).invoke(x)
     }
   }
@@ -533,7 +533,7 @@ class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
   /** @internal The owner pulled: at once when sub-fused (see {@link SubSinkInlet._push}), else as an outside event. */
   _pullNow(): void {
     const it = this._interpreter
-    if (this._finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(this, PULL, undefined, this)) {
+    if (this._cell.finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(this, PULL, undefined, this)) {
       ;(this.#pull ??= this.getAsyncCallback<void>(PULL)).invoke()
     }
   }
