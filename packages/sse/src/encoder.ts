@@ -65,13 +65,13 @@ const fieldOf = (f: SseFrame, k: 'event' | 'id' | 'retry'): unknown => (isCommen
  */
 export function encodeEventBytes(frame: SseFrame): Uint8Array {
   const l = last
+  // named reads, not `frame[key]`: this runs once per subscriber per broadcast, and a keyed read
+  // with several keys at one site is a megamorphic load
   if (
     l.frame === frame &&
-    l.data === dataOf(frame) &&
-    l.comment === commentOf(frame) &&
-    l.event === fieldOf(frame, 'event') &&
-    l.id === fieldOf(frame, 'id') &&
-    l.retry === fieldOf(frame, 'retry')
+    (isComment(frame)
+      ? l.comment === frame.comment && l.data === undefined && l.event === undefined && l.id === undefined && l.retry === undefined
+      : l.comment === undefined && l.data === frame.data && l.event === frame.event && l.id === frame.id && l.retry === frame.retry)
   ) {
     return l.bytes
   }

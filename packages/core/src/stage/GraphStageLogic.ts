@@ -112,6 +112,20 @@ class MorePorts {
   }
 }
 
+function inConnOf(l: GraphStageLogic, inlet: Inlet<any>): Connection {
+  const p = l._cell
+  return inlet === p.in0 ? p.inConn0! : inlet === p.in1 ? p.inConn1! : l._inConnAt(inlet._index)!
+}
+function outConnOf(l: GraphStageLogic, out: Outlet<any>): Connection {
+  const p = l._cell
+  return out === p.out0 ? p.outConn0! : out === p.out1 ? p.outConn1! : l._outConnAt(out._index)!
+}
+function interpreterOf(l: GraphStageLogic): GraphInterpreter {
+  const it = l._cell.it
+  if (it === undefined) throw new Error(`${l.toString()} is not materialized yet`)
+  return it
+}
+
 /**
  * @internal A stage's first two inlets and outlets with their connections, and the flags the
  * interpreter reads around every event, in an object of one class. The base class's port
@@ -246,7 +260,7 @@ export abstract class GraphStageLogic {
   protected onTimer(_key: unknown): void {}
 
   get materializer(): Materializer {
-    return this.#it().materializer
+    return interpreterOf(this).materializer
   }
   /**
    * A materializer that runs a graph inside this stage's island (Akka's sub-fusing materializer):
@@ -256,16 +270,16 @@ export abstract class GraphStageLogic {
    * this island's next event, not inside the calling handler.
    */
   get subFusingMaterializer(): Materializer {
-    const it = this.#it()
+    const it = interpreterOf(this)
     return it.materializer._subFusing(it)
   }
   /** The materializer's logger. */
   protected get log(): Logger {
-    return this.#it().materializer.logger
+    return interpreterOf(this).materializer.logger
   }
   /** The scheduler's clock, in ms. */
   protected now(): number {
-    return this.#it().materializer.scheduler.now()
+    return interpreterOf(this).materializer.scheduler.now()
   }
 
   /**
@@ -277,14 +291,9 @@ export abstract class GraphStageLogic {
   /** As above, with `arg` given to `callback`: one plain function can serve every stage, with no closure per call. */
   protected afterRun<A>(callback: (arg: A) => void, arg: A): void
   protected afterRun(callback: (arg: unknown) => void, arg?: unknown): void {
-    this.#it().afterRun(callback, arg)
+    interpreterOf(this).afterRun(callback, arg)
   }
 
-  #it(): GraphInterpreter {
-    const it = this._interpreter
-    if (it === undefined) throw new Error(`${this.toString()} is not materialized yet`)
-    return it
-  }
 
   // ---- handlers ----
 
@@ -322,15 +331,9 @@ export abstract class GraphStageLogic {
   // ---- port operations (hot path first, messages built only on the slow path) ----
 
   // `this` is of a different class for every stage, so each read of one of its fields here is a
-  // megamorphic load: the port operations read `this._cell` once, then fields of one class
-  #inConn(inlet: Inlet<any>): Connection {
-    const p = this._cell
-    return inlet === p.in0 ? p.inConn0! : inlet === p.in1 ? p.inConn1! : this._inConnAt(inlet._index)!
-  }
-  #outConn(out: Outlet<any>): Connection {
-    const p = this._cell
-    return out === p.out0 ? p.outConn0! : out === p.out1 ? p.outConn1! : this._outConnAt(out._index)!
-  }
+  // megamorphic load: the port operations read `this._cell` once, then fields of one class (and
+  // they call functions, not private methods: a private method's brand check is a keyed load
+  // from `this`, megamorphic too)
 
   push<T>(out: Outlet<T>, elem: T): void {
     const p = this._cell
@@ -381,12 +384,12 @@ export abstract class GraphStageLogic {
 
   /** Pull unless already pulled or closed. */
   tryPull<T>(inlet: Inlet<T>): void {
-    const s = this.#inConn(inlet).state
+    const s = inConnOf(this, inlet).state
     if ((s & (InReady | InClosed)) === InReady) this.pull(inlet)
   }
 
   grab<T>(inlet: Inlet<T>): T {
-    const c = this.#inConn(inlet)
+    const c = inConnOf(this, inlet)
     const elem = c.slot
     if ((c.state & (InReady | InFailed)) === InReady && elem !== EMPTY) {
       c.slot = EMPTY
@@ -403,17 +406,17 @@ export abstract class GraphStageLogic {
     if (port === p.out0) return (p.outConn0!.state & (OutReady | OutClosed)) === OutReady
     if (port === p.out1) return (p.outConn1!.state & (OutReady | OutClosed)) === OutReady
     if (port === p.in0 || port === p.in1 || port instanceof Inlet) {
-      const c = port === p.in0 ? p.inConn0! : this.#inConn(port as Inlet<any>)
+      const c = port === p.in0 ? p.inConn0! : inConnOf(this, port as Inlet<any>)
       const bits = c.state & (InReady | InFailed)
       if (bits === InReady) return c.slot !== EMPTY
       if (bits === (InReady | InFailed)) return c.slot instanceof Failed && c.slot.previous !== EMPTY
       return false
     }
-    return (this.#outConn(port).state & (OutReady | OutClosed)) === OutReady
+    return (outConnOf(this, port).state & (OutReady | OutClosed)) === OutReady
   }
 
   hasBeenPulled(inlet: Inlet<any>): boolean {
-    return (this.#inConn(inlet).state & (InReady | InClosed)) === 0
+    return (inConnOf(this, inlet).state & (InReady | InClosed)) === 0
   }
 
   isClosed(port: Inlet<any> | Outlet<any>): boolean {
@@ -422,7 +425,7 @@ export abstract class GraphStageLogic {
     if (port === p.out0) return (p.outConn0!.state & OutClosed) !== 0
     if (port === p.in1) return (p.inConn1!.state & InClosed) !== 0
     if (port === p.out1) return (p.outConn1!.state & OutClosed) !== 0
-    return port instanceof Inlet ? (this.#inConn(port).state & InClosed) !== 0 : (this.#outConn(port).state & OutClosed) !== 0
+    return port instanceof Inlet ? (inConnOf(this, port).state & InClosed) !== 0 : (outConnOf(this, port).state & OutClosed) !== 0
   }
 
   /** Complete an outlet (deferred until queued `emit`s are delivered). */
@@ -432,7 +435,7 @@ export abstract class GraphStageLogic {
       h.add(new FollowUp(() => this.complete(out)))
       return
     }
-    const c = this.#outConn(out)
+    const c = outConnOf(this, out)
     const s = c.state
     c.state = s | OutClosed
     if ((s & (InClosed | Pushing | Pulling | OutClosed)) === 0) this._interpreter!.enqueue(c)
@@ -442,7 +445,7 @@ export abstract class GraphStageLogic {
   fail(out: Outlet<any>, error: unknown): void {
     const h = this._outHandler(out._index)
     if (h instanceof Emitting) this.setHandler(out, h.previous)
-    const c = this.#outConn(out)
+    const c = outConnOf(this, out)
     const s = c.state
     if ((s & (InClosed | OutClosed)) === 0) {
       c.state = s | OutClosed | InFailed
@@ -454,7 +457,7 @@ export abstract class GraphStageLogic {
 
   /** Cancel an inlet; the cause travels upstream (default: no more elements needed, not a failure). */
   cancel(inlet: Inlet<any>, cause: unknown = NoMoreElementsNeeded): void {
-    const c = this.#inConn(inlet)
+    const c = inConnOf(this, inlet)
     const s = c.state
     c.state = s | InClosed
     if ((s & OutClosed) === 0) {
@@ -629,7 +632,7 @@ export abstract class GraphStageLogic {
 
   #schedule(key: unknown, delay: number, interval: number, fixedRate: boolean): void {
     this.cancelTimer(key)
-    const sched = this.#it().materializer.scheduler
+    const sched = interpreterOf(this).materializer.scheduler
     const timer: Timer = { key, interval, fixedRate, deadline: sched.now() + delay, task: undefined }
     // cancelTimer above removed any timer of this key: it is in neither place
     if (this.#timer0 === undefined) this.#timer0 = timer
@@ -642,7 +645,7 @@ export abstract class GraphStageLogic {
     if (this.#timerOf(timer.key) !== timer) return // cancelled or replaced: a stale tick
     if (timer.interval === 0) this.#removeTimer(timer)
     else {
-      const sched = this.#it().materializer.scheduler
+      const sched = interpreterOf(this).materializer.scheduler
       const now = sched.now()
       timer.deadline = timer.fixedRate ? timer.deadline + timer.interval : now + timer.interval
       timer.task = sched.scheduleOnce(Math.max(0, timer.deadline - now), () => this._invokeExternal(this.#fire, timer))
