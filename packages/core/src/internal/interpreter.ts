@@ -63,10 +63,10 @@ export class Connection {
   onPush: (this: InHandler) => void
   onPull: (this: OutHandler) => void
   constructor(
-    readonly inOwner: GraphStageLogic,
+    inOwner: GraphStageLogic,
     /** Set with `setInHandler` (it keeps `onPush` in step). */
     public inHandler: InHandler,
-    readonly outOwner: GraphStageLogic,
+    outOwner: GraphStageLogic,
     public outHandler: OutHandler,
   ) {
     this.inCell = inOwner._cell
@@ -85,6 +85,9 @@ export class Connection {
 }
 
 
+/** The ring of an island that has not queued two events yet (never written to). */
+const NO_QUEUE: (Connection | undefined)[] = []
+
 /** Starts stages added to a running island: an outside event of the first of them (see `attach`). */
 let START_ATTACHED: (this: GraphStageLogic, logics: readonly GraphStageLogic[]) => void
 
@@ -93,7 +96,8 @@ export class GraphInterpreter {
   logics: GraphStageLogic[] = []
   /** Connections made before the start: they size the queue. */
   #connections = 0
-  #queue: (Connection | undefined)[] = new Array(8)
+  /** The ring of queued events past `#q0`, made on first use (many islands never queue two events). */
+  #queue: (Connection | undefined)[] = NO_QUEUE
   #mask = 7
   #head = 0
   #tail = 0
@@ -218,6 +222,7 @@ export class GraphInterpreter {
       this.#q0 = c
       return
     }
+    if (this.#queue === NO_QUEUE) this.#queue = new Array(this.#mask + 1)
     this.#queue[this.#tail] = c
     this.#tail = (this.#tail + 1) & this.#mask
     if (this.#tail === this.#head) this.#grow()
@@ -387,7 +392,7 @@ export class GraphInterpreter {
     const code = c.state
     if ((code & (Pushing | InClosed | OutClosed)) === Pushing) {
       const t = c.inCell
-      this.activeStage = c.inOwner
+      this.activeStage = c.inCell.logic
       c.state = code ^ PushEndFlip
       t.idle = false
       c.onPush.call(c.inHandler)
@@ -396,7 +401,7 @@ export class GraphInterpreter {
     }
     if ((code & (Pulling | OutClosed | InClosed)) === Pulling) {
       const t = c.outCell
-      this.activeStage = c.outOwner
+      this.activeStage = c.outCell.logic
       c.state = code ^ PullEndFlip
       t.idle = false
       c.onPull.call(c.outHandler)
@@ -405,7 +410,7 @@ export class GraphInterpreter {
     }
     if ((code & (OutClosed | InClosed)) === InClosed) {
       // cancellation travelling upstream
-      const owner = c.outOwner
+      const owner = c.outCell.logic
       const t = c.outCell
       this.activeStage = owner
       c.state = code | OutClosed
@@ -419,7 +424,7 @@ export class GraphInterpreter {
       return t
     }
     if ((code & (OutClosed | InClosed)) !== OutClosed) return this.activeStage!._cell // both sides closed: nothing to deliver
-    const owner = c.inOwner
+    const owner = c.inCell.logic
     const t = c.inCell
     this.activeStage = owner
     if ((code & Pushing) === 0) {
@@ -471,8 +476,8 @@ export class GraphInterpreter {
   #start(): void {
     this.#started = true
     const size = Math.max(8, 1 << Math.ceil(Math.log2(this.#connections + 2)))
-    if (size > this.#queue.length) {
-      this.#queue = new Array(size)
+    if (size > this.#mask + 1) {
+      this.#queue = NO_QUEUE // nothing is queued before the start
       this.#mask = size - 1
     }
     this.logics = this.logics.slice()

@@ -163,10 +163,6 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   #requestsSeen = 0
   /** An upgrade response was accepted: HTTP is over, the socket goes to its new owner once written out. */
   #upgrading: { readonly res: UpgradeResponse; readonly request: HttpRequest; readonly head: Uint8Array[]; handed: boolean } | undefined = undefined
-  readonly #remoteAddress = (): string => {
-    const ctx = this.ctx
-    return ctx.remoteAddress ?? ctx.remote.slice(0, Math.max(0, ctx.remote.lastIndexOf(':')))
-  }
   #secure = false
 
   /** Without a context, it must be provided before the stream starts. */
@@ -386,7 +382,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.ctx.counters.requests++
     const headers = Headers.adopt(start.headers.entries())
     let ex: Exchange
-    const served = new ServedRequest(this.#remoteAddress, this.#secure)
+    const served = new ServedRequest(this.ctx, this.#secure)
     if (start.framing === 'none') ex = this.#exchange(seq, start, headers, served, HttpEntity.empty)
     else {
       const strict = this.#strictBody()

@@ -7,21 +7,28 @@
 import type { RequestConnection } from '../model/HttpMessage.js'
 import type { ClientGone } from './ClientGone.js'
 
+/** Where the connection's peer is: its address when known, else `host:port` to take it from. */
+export interface PeerAddress {
+  readonly remoteAddress?: string | undefined
+  readonly remote: string
+}
+
 export class ServedRequest implements RequestConnection {
   #controller: AbortController | undefined = undefined
   #reason: ClientGone | undefined = undefined
 
-  readonly #address: () => string
+  readonly #peer: PeerAddress
   constructor(
-    address: () => string,
+    peer: PeerAddress,
     readonly secure: boolean,
   ) {
-    this.#address = address
+    this.#peer = peer
   }
 
   /** Read from the socket only when asked (a system call), then kept by the connection. */
   get remoteAddress(): string {
-    return this.#address()
+    const p = this.#peer
+    return p.remoteAddress ?? p.remote.slice(0, Math.max(0, p.remote.lastIndexOf(':')))
   }
 
   get signal(): AbortSignal {
