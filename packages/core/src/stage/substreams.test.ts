@@ -351,6 +351,34 @@ describe('SubSinkInlet', () => {
     await assertAllStagesStopped(time.materializer)
   })
 
+  it('refuses a second materialization of its sink, also one asked for after the first ran (the owner keeps its stream)', async () => {
+    const time = new VirtualTime()
+    let logic: DrainLogic<number> | undefined
+    class Capture extends Drain<number> {
+      override createLogicAndMaterializedValue(): readonly [GraphStageLogic, Sink<number, NotUsed>] {
+        const r = super.createLogicAndMaterializedValue()
+        logic = r[0] as DrainLogic<number>
+        return r
+      }
+    }
+    const [sink, out] = Source.fromGraph(new Capture(true)).toMat(TestSink.probe<number>(), Keep.both).run(time.materializer)
+    const first = TestSource.probe<number>().to(sink).run(time.materializer)
+    const again = TestSource.probe<number>().to(sink).run(time.materializer)
+    const cause = await again.expectCancellation()
+    expect(cause).toBeInstanceOf(SubstreamMaterializationError)
+    expect((cause as Error).message).toContain('materialized more than once')
+    // the blueprint is not kept once it ran: asking again gives a new one, refused the same way
+    const later = TestSource.probe<number>().to(logic!.sub.sink).run(time.materializer)
+    expect(await later.expectCancellation()).toBeInstanceOf(SubstreamMaterializationError)
+    out.request(1)
+    await first.expectRequest()
+    first.sendNext(7)
+    await out.expectNext(7)
+    first.sendComplete()
+    await out.expectComplete()
+    await assertAllStagesStopped(time.materializer)
+  })
+
   it('fails the owner (default handler) with the inner producer’s failure', async () => {
     const time = new VirtualTime()
     const [sink, out] = drain<number>().toMat(TestSink.probe<number>(), Keep.both).run(time.materializer)
