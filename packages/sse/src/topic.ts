@@ -41,7 +41,6 @@ import {
   Source,
   SourceShape,
   WeirError,
-  type AsyncCallback,
   type NotUsed,
   type Slotted,
 } from '@weir/core'
@@ -250,7 +249,6 @@ class SubscriptionLogic<T, E> extends GraphStageLogic implements Slotted {
   /** A wake without demand looks again once more before it applies the policy. */
   #deferred = false
   #overflowed = false
-  readonly #wake: AsyncCallback<void>
 
   constructor(shape: SourceShape<E>, stage: SubscriptionStage<T, E>) {
     super(shape)
@@ -259,7 +257,6 @@ class SubscriptionLogic<T, E> extends GraphStageLogic implements Slotted {
     this.#view = stage.view
     this.#core = stage.core
     this.#phase = stage.from === undefined ? 'live' : 'replay'
-    this.#wake = this.getAsyncCallback(WAKE)
     this.setHandler(shape.out, this)
   }
 
@@ -310,7 +307,7 @@ class SubscriptionLogic<T, E> extends GraphStageLogic implements Slotted {
     this.#waiting = false
     if (this.#wakePending) return
     this.#wakePending = true
-    this.#wake.invoke()
+    this._invokeExternal(WAKE, undefined) // an outside event of this stage, as an async callback's (no object per subscriber)
   }
 
   static {

@@ -46,11 +46,9 @@ class Slot<T> {
 
 class MapAsyncLogic<In, Out> extends SupervisedLogic<In, Out> {
   readonly #slots: RingBuffer<Slot<Out>>
-  readonly #onResult: AsyncCallback<Slot<Out>>
   constructor(shape: FlowShape<In, Out>, attributes: Attributes, readonly stage: MapAsyncStage<In, Out>) {
     super(shape, attributes)
     this.#slots = new RingBuffer(stage.parallelism, 2) // most of the time one element is in flight
-    this.#onResult = this.getAsyncCallback(this.#settled) // runs with this stage as `this`: no closure per stage
   }
 
   onPush(): void {
@@ -73,16 +71,16 @@ class MapAsyncLogic<In, Out> extends SupervisedLogic<In, Out> {
     } else {
       const slot = new Slot<Out>()
       this.#slots.push(slot)
-      const cb = this.#onResult
+      // settled results arrive as outside events of this stage (as an async callback's would)
       Promise.resolve(r).then(
         (v) => {
           slot.value = v
-          cb.invoke(slot)
+          this._invokeExternal(this.#settled, slot)
         },
         (e: unknown) => {
           slot.ok = false
           slot.error = e
-          cb.invoke(slot)
+          this._invokeExternal(this.#settled, slot)
         },
       )
     }

@@ -520,7 +520,6 @@ export class SubSinkInlet<T> implements OwnedPort {
 /** The inner side of a {@link SubSinkInlet}: pulls on the owner's demand, forwards what arrives. */
 class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
   readonly in: Inlet<T>
-  #pull: AsyncCallback<void> | undefined = undefined
   #cancel: AsyncCallback<unknown> | undefined = undefined
   #ownerKnows = false
 
@@ -534,7 +533,7 @@ class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
   _pullNow(): void {
     const it = this._interpreter
     if (this._cell.finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(this, PULL, undefined, this)) {
-      ;(this.#pull ??= this.getAsyncCallback<void>(PULL)).invoke()
+      this._invokeExternal(PULL, undefined) // as an async callback would, without one per sub-stream
     }
   }
 

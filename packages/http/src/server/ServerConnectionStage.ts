@@ -90,6 +90,9 @@ const LINGER = 2
 const REQUEST = 3
 const TIMEOUTS = 'timeouts'
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
+/** Every request's `setRequestTimeout` hook: one function, reaching the connection through the request (no closure per connection). */
+const SET_REQUEST_TIMEOUT = (req: HttpRequest, ms: number): void => (req.connection as ServedRequest | undefined)?.timeouts?._overrideTimeout(req, ms)
+
 /** What a connection holds once every parsed event was delivered. */
 const NO_EVENTS: readonly RequestEvent[] = []
 
@@ -382,7 +385,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
     this.ctx.counters.requests++
     const headers = Headers.adopt(start.headers.entries())
     let ex: Exchange
-    const served = new ServedRequest(this.ctx, this.#secure)
+    const served = new ServedRequest(this.ctx, this.#secure, this)
     if (start.framing === 'none') ex = this.#exchange(seq, start, headers, served, HttpEntity.empty)
     else {
       const strict = this.#strictBody()
@@ -423,7 +426,7 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
       target: start.target,
       version: start.version,
       keepAlive: start.keepAlive,
-      request: new HttpRequest(start.method, start.target, headers, entity, start.version, this.#requestControl, served),
+      request: new HttpRequest(start.method, start.target, headers, entity, start.version, SET_REQUEST_TIMEOUT, served),
       served,
       expectContinue: start.expectContinue,
       upgrade: start.upgrade !== undefined || start.method === 'CONNECT',
@@ -446,8 +449,10 @@ class ServerConnectionLogic extends GraphStageLogic implements ConnectionContext
   }
 
   /** Per-request timeout overrides arrive here (from the handler, outside the stage); one per connection. */
-  readonly #timeoutControl = this.getAsyncCallback(this.#onTimeoutOverride)
-  readonly #requestControl = (req: HttpRequest, ms: number): void => void this.#timeoutControl.invoke([req, ms])
+  /** @internal `setRequestTimeout` for a request of this connection: it arrives as an outside event (from the handler). */
+  _overrideTimeout(req: HttpRequest, ms: number): void {
+    this._invokeExternal(this.#onTimeoutOverride, [req, ms])
+  }
 
   // the two below run as outside events of this stage, with it as `this` (methods, not a closure per connection)
   #onControl(mode: 'graceful' | 'abort' | number): void {

@@ -4,13 +4,18 @@
  * before the request's response was written. The `AbortController` is created only when a handler asks for the
  * signal: requests whose handler never looks cost one small object.
  */
-import type { RequestConnection } from '../model/HttpMessage.js'
+import type { HttpRequest, RequestConnection } from '../model/HttpMessage.js'
 import type { ClientGone } from './ClientGone.js'
 
 /** Where the connection's peer is: its address when known, else `host:port` to take it from. */
 export interface PeerAddress {
   readonly remoteAddress?: string | undefined
   readonly remote: string
+}
+
+/** @internal Applies a per-request timeout override to a request of its connection. */
+export interface RequestTimeouts {
+  _overrideTimeout(req: HttpRequest, ms: number): void
 }
 
 export class ServedRequest implements RequestConnection {
@@ -21,6 +26,8 @@ export class ServedRequest implements RequestConnection {
   constructor(
     peer: PeerAddress,
     readonly secure: boolean,
+    /** @internal The connection's stage, which applies `setRequestTimeout` to the request. */
+    readonly timeouts?: RequestTimeouts,
   ) {
     this.#peer = peer
   }

@@ -27,7 +27,6 @@ import {
   Inlet,
   Outlet,
   isNonFailureCancellation,
-  type AsyncCallback,
 } from '@weir/core'
 import { ConnectError, ConnectTimeoutError, socketFailure, type TcpError } from './errors.js'
 
@@ -221,8 +220,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
   #awaitingDrain = false
   #reason: CloseReason | undefined
   #error: TcpError | undefined
-  /** Socket events enter the stage through this one callback (see `#onSocketEvent`). */
-  readonly #onSocket: AsyncCallback<Buffer | SocketEvent>
+  /** Socket events enter the stage as outside events of `#onSocketEvent` (see `#onSocket`). */
   /** The socket after it was handed over (for the byte counts of the close info). */
   #handedOver: Socket | undefined = undefined
   /** Chunks the socket emitted whose callback has not run yet (so that a handover loses none of them). */
@@ -235,19 +233,19 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
       data(this: OwnedSocket, chunk: Buffer): void {
         const logic = this[OWNER]!
         logic.#inTransit.push(chunk)
-        logic.#onSocket.invoke(chunk)
+        logic.#onSocket(chunk)
       },
       end(this: OwnedSocket): void {
-        this[OWNER]!.#onSocket.invoke(END)
+        this[OWNER]!.#onSocket(END)
       },
       error(this: OwnedSocket, e: Error): void {
-        this[OWNER]!.#onSocket.invoke(new SocketFailed(e))
+        this[OWNER]!.#onSocket(new SocketFailed(e))
       },
       drain(this: OwnedSocket): void {
-        this[OWNER]!.#onSocket.invoke(DRAIN)
+        this[OWNER]!.#onSocket(DRAIN)
       },
       close(this: OwnedSocket): void {
-        this[OWNER]!.#onSocket.invoke(CLOSE)
+        this[OWNER]!.#onSocket(CLOSE)
       },
     }
   }
@@ -264,7 +262,6 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     this.out = shape.out
     this.setHandler(this.in, this)
     this.setHandler(this.out, this)
-    this.#onSocket = this.getAsyncCallback(this.#onSocketEvent) // runs with this stage as `this`: no closure per connection
     if (source.kind === 'accepted') this.#attach(source.socket, source.noDelaySet === true)
   }
 
@@ -299,9 +296,17 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
       if (Number.isFinite(src.connectTimeoutMs)) this.scheduleOnce(CONNECT_TIMER, src.connectTimeoutMs)
       const socket = src.connect()
       this.#attach(socket, false)
-      socket.once(src.connectEvent ?? 'connect', () => this.#onSocket.invoke(CONNECT))
+      socket.once(src.connectEvent ?? 'connect', () => this.#onSocket(CONNECT))
     }
     this.pull(this.in)
+  }
+
+  /**
+   * A socket event, delivered as an outside event of this stage (what an async callback's `invoke`
+   * does, without an AsyncCallback object per connection): `#onSocketEvent` runs with it as `this`.
+   */
+  #onSocket(ev: Buffer | SocketEvent): void {
+    this._invokeExternal(this.#onSocketEvent, ev)
   }
 
   #onSocketEvent(ev: Buffer | SocketEvent): void {
@@ -428,7 +433,7 @@ class TcpConnectionLogic extends GraphStageLogic implements SocketAdopter {
     if (s === undefined || s.destroyed) return
     // a large chunk waits for 'drain' before the next is taken; a socket that took it at once
     // (written in full, nothing buffered) will not report 'drain': take the next one now
-    if (s.write(chunk) && this.#awaitingDrain) this.#onSocket.invoke(DRAIN)
+    if (s.write(chunk) && this.#awaitingDrain) this.#onSocket(DRAIN)
   }
 
   #drain(): void {
