@@ -139,7 +139,6 @@ export class GraphInterpreter {
 
   addLogic(logic: GraphStageLogic): void {
     logic._stageId = this.logics.length
-    logic._interpreter = this
     logic._cell.it = this
     this.logics.push(logic)
   }
@@ -164,7 +163,7 @@ export class GraphInterpreter {
 
   static {
     START_ATTACHED = function (this: GraphStageLogic, logics: readonly GraphStageLogic[]): void {
-      this._interpreter!.#startAttached(logics)
+      this._cell.it!.#startAttached(logics)
     }
   }
 

@@ -195,7 +195,10 @@ export class AsyncCallback<T> {
 }
 
 export abstract class GraphStageLogic {
-  /** @internal */ _interpreter: GraphInterpreter | undefined = undefined
+  /** @internal its island (kept in the cell: one place, set by `GraphInterpreter.addLogic`) */
+  get _interpreter(): GraphInterpreter | undefined {
+    return this._cell.it
+  }
   /** @internal */ _stageId = -1
   /** @internal */ _name = ''
   // ports past the second keep their connections and handlers in arrays, made only for a stage
@@ -438,7 +441,7 @@ export abstract class GraphStageLogic {
     const c = outConnOf(this, out)
     const s = c.state
     c.state = s | OutClosed
-    if ((s & (InClosed | Pushing | Pulling | OutClosed)) === 0) this._interpreter!.enqueue(c)
+    if ((s & (InClosed | Pushing | Pulling | OutClosed)) === 0) this._cell.it!.enqueue(c)
     if ((s & OutClosed) === 0) this._cell.portsOpen--
   }
 
@@ -450,7 +453,7 @@ export abstract class GraphStageLogic {
     if ((s & (InClosed | OutClosed)) === 0) {
       c.state = s | OutClosed | InFailed
       c.slot = new Failed(error, c.slot)
-      if ((s & (Pulling | Pushing)) === 0) this._interpreter!.enqueue(c)
+      if ((s & (Pulling | Pushing)) === 0) this._cell.it!.enqueue(c)
     } else c.state = s | OutClosed
     if ((s & OutClosed) === 0) this._cell.portsOpen--
   }
@@ -462,7 +465,7 @@ export abstract class GraphStageLogic {
     c.state = s | InClosed
     if ((s & OutClosed) === 0) {
       c.slot = new Cancelled(cause)
-      if ((s & (Pulling | Pushing | InClosed)) === 0) this._interpreter!.enqueue(c)
+      if ((s & (Pulling | Pushing | InClosed)) === 0) this._cell.it!.enqueue(c)
     }
     if ((s & InClosed) === 0) this._cell.portsOpen--
   }
@@ -497,7 +500,8 @@ export abstract class GraphStageLogic {
   /** Keep the stage running after all its ports closed (e.g. while waiting for a callback). */
   setKeepGoing(enabled: boolean): void {
     this._cell.keepGoing = enabled
-    if (!enabled && this._cell.portsOpen === 0 && this._interpreter !== undefined) this._interpreter.finalizeStage(this)
+    const it = this._cell.it
+    if (!enabled && this._cell.portsOpen === 0 && it !== undefined) it.finalizeStage(this)
   }
 
   // ---- emit: push now if possible, otherwise queue until demand ----
@@ -554,7 +558,7 @@ export abstract class GraphStageLogic {
   /** @internal */
   _invokeExternal(handler: (arg: any) => void, arg: unknown): boolean {
     if (this._cell.finalized) return false
-    const it = this._interpreter
+    const it = this._cell.it
     if (it === undefined) (this.#rareFields().early ??= []).push([handler, arg])
     else it.enqueueExternal(this, handler, arg)
     return true
@@ -563,7 +567,7 @@ export abstract class GraphStageLogic {
   /** @internal see {@link AsyncCallback._invokeNow}. */
   _invokeNow(handler: (arg: any) => void, arg: unknown): boolean {
     if (this._cell.finalized) return false
-    const it = this._interpreter
+    const it = this._cell.it
     if (it !== undefined && it.isRunning) it.deliverNow(this, handler, arg)
     else this._invokeExternal(handler, arg)
     return true
@@ -662,7 +666,7 @@ export abstract class GraphStageLogic {
     const early = this.#rare?.early
     if (early !== undefined) {
       this.#rare!.early = undefined
-      for (const [h, a] of early) this._interpreter!.enqueueExternal(this, h, a)
+      for (const [h, a] of early) this._cell.it!.enqueueExternal(this, h, a)
     }
   }
 

@@ -392,7 +392,7 @@ export class SubSinkInlet<T> implements OwnedPort {
    */
   _push(x: T): void {
     const owner = this.#owner
-    const it = owner._interpreter
+    const it = owner._cell.it
     if (owner._cell.finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(owner, PUSHED, x, this)) {
       ;(this.#onPush ??= owner.getAsyncCallback<T>((y) => this.#pushed(y))).invoke(x)
     }
@@ -531,7 +531,7 @@ class SubSinkLogic<T> extends GraphStageLogic implements InHandler {
 
   /** @internal The owner pulled: at once when sub-fused (see {@link SubSinkInlet._push}), else as an outside event. */
   _pullNow(): void {
-    const it = this._interpreter
+    const it = this._cell.it
     if (this._cell.finalized || it === undefined || !it.isRunning || !it.tryDeliverNow(this, PULL, undefined, this)) {
       this._invokeExternal(PULL, undefined) // as an async callback would, without one per sub-stream
     }
